@@ -1,0 +1,40 @@
+"""One case in, posteriors and care advice out: the API the app, the CLI and the notebooks share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from model.care import Care, care_level
+from model.evidence import evidence_from_values
+from model.fields import parse_case
+from model.inference import reference_posteriors
+
+
+@dataclass(frozen=True)
+class Diagnosis:
+    """Posterior of every cause (not summing to one: causes can co-exist), and when to seek care."""
+
+    answers: dict[str, Any]
+    evidence: dict[str, str]
+    posteriors: dict[str, float]
+    care: Care
+
+    @property
+    def top_cause(self) -> str:
+        return max(self.posteriors, key=self.posteriors.__getitem__)
+
+    def ranked(self) -> list[tuple[str, float]]:
+        """Causes from most to least probable."""
+        return sorted(self.posteriors.items(), key=lambda kv: -kv[1])
+
+
+def diagnose(case: Any) -> Diagnosis:
+    """Posteriors and care advice for a case (a dict or pandas row in the contract's fields).
+
+    Raises UnknownFieldError for a field the contract does not define, CaseError for a bad value.
+    """
+    answers = parse_case(case)
+    evidence = evidence_from_values(answers)
+    posteriors = reference_posteriors(evidence)
+    return Diagnosis(answers, evidence, posteriors, care_level(answers, posteriors))

@@ -1,0 +1,226 @@
+"""The case contract: input fields, how their values are read, and the errors bad values get."""
+
+from __future__ import annotations
+
+import difflib
+import math
+from dataclasses import dataclass
+from typing import Any
+
+YES_WORDS = {"yes": "yes", "y": "yes", "true": "yes", "1": "yes", "no": "no", "n": "no", "false": "no", "0": "no"}
+UNKNOWN_WORDS = {"", "unknown"}
+
+
+class CaseError(ValueError):
+    """A case's field holds a value outside the contract. `problems` lists every bad field."""
+
+    def __init__(self, problems: list[FieldProblem]):
+        self.problems = problems
+        super().__init__("; ".join(p.message for p in problems))
+
+
+class UnknownFieldError(ValueError):
+    """A field or column name that the contract does not define."""
+
+    def __init__(self, names: list[str], known: tuple[str, ...]):
+        self.names = names
+        parts = []
+        for name in names:
+            close = difflib.get_close_matches(name.strip().lower(), known, n=1, cutoff=0.6)
+            hint = f" (did you mean '{close[0]}'?)" if close else ""
+            parts.append(f"'{name}'{hint}")
+        super().__init__(f"unknown column {', '.join(parts)}; the known columns are listed in the case schema")
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    field: str
+    value: Any
+    expected: str
+
+    @property
+    def message(self) -> str:
+        return f"{self.field}: {_show(self.value)} {self.expected}"
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input column. kind: text, choice, yesno, integer or number."""
+
+    name: str
+    kind: str
+    group: str
+    choices: tuple[str, ...] = ()
+    low: float | None = None
+    high: float | None = None
+
+    def parse(self, value: Any) -> Any:
+        """The value as the contract reads it (None when unknown); raises ValueError with `expected` text."""
+        if self.kind == "text":
+            return None if _is_blank(value) else value
+        if _is_unknown(value):
+            return None
+        if self.kind == "yesno":
+            return _parse_yesno(value)
+        if self.kind == "choice":
+            return _parse_choice(value, self.choices)
+        return _parse_number(value, self)
+
+    @property
+    def expected(self) -> str:
+        """What a valid value looks like, in words."""
+        if self.kind == "yesno":
+            return "yes or no (also y/n, true/false, 1/0)"
+        if self.kind == "choice":
+            return "one of " + ", ".join(self.choices)
+        if self.kind == "integer":
+            return f"a whole number from {self.low:g} to {self.high:g}"
+        if self.kind == "number":
+            return f"a number from {self.low:g}" + (f" to {self.high:g}" if self.high is not None else " up")
+        return "any text"
+
+
+def _show(value: Any) -> str:
+    return f"'{value}'" if isinstance(value, str) else repr(value)
+
+
+def _is_blank(value: Any) -> bool:
+    if value is None:
+        return True
+    if isinstance(value, float) and math.isnan(value):
+        return True
+    return isinstance(value, str) and not value.strip()
+
+
+def _is_unknown(value: Any) -> bool:
+    return _is_blank(value) or (isinstance(value, str) and value.strip().lower() in UNKNOWN_WORDS)
+
+
+class _Bad(ValueError):
+    def __init__(self, expected: str):
+        super().__init__(expected)
+        self.expected = expected
+
+
+def _parse_yesno(value: Any) -> str:
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    if isinstance(value, int) and value in (0, 1):
+        return "yes" if value else "no"
+    if isinstance(value, str) and value.strip().lower() in YES_WORDS:
+        return YES_WORDS[value.strip().lower()]
+    raise _Bad("is not yes or no (also accepted: y/n, true/false, 1/0)")
+
+
+def _parse_choice(value: Any, choices: tuple[str, ...]) -> str:
+    if isinstance(value, str) and value.strip().lower() in choices:
+        return value.strip().lower()
+    close = difflib.get_close_matches(str(value).strip().lower(), choices, n=1, cutoff=0.6)
+    hint = f" (did you mean '{close[0]}'?)" if close else ""
+    raise _Bad(f"is not one of {', '.join(choices)}{hint}")
+
+
+def _parse_number(value: Any, field: Field) -> float:
+    if isinstance(value, bool):
+        raise _Bad(f"is not {field.expected}")
+    if isinstance(value, str):
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise _Bad(f"is not a number; expected {field.expected}") from None
+    elif isinstance(value, int | float):
+        number = float(value)
+    else:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            raise _Bad(f"is not a number; expected {field.expected}") from None
+    if not math.isfinite(number):
+        raise _Bad(f"is not a finite number; expected {field.expected}")
+    if field.kind == "integer" and number != int(number):
+        raise _Bad(f"is not a whole number; expected {field.expected}")
+    if (field.low is not None and number < field.low) or (field.high is not None and number > field.high):
+        span = f"{field.low:g}-{field.high:g}" if field.high is not None else f"at least {field.low:g}"
+        raise _Bad(f"is outside {span}")
+    return int(number) if field.kind == "integer" else number
+
+
+_YN = "yesno"
+FIELDS: tuple[Field, ...] = (
+    Field("case_id", "text", "context"),
+    Field(
+        "activity",
+        "choice",
+        "context",
+        choices=(
+            "lifting",
+            "deadlift",
+            "squats",
+            "running",
+            "walking",
+            "jumping",
+            "swimming",
+            "sitting",
+            "bending",
+            "yoga",
+            "other",
+        ),
+    ),
+    Field("age", "integer", "context", low=10, high=110),
+    Field("sex", "choice", "context", choices=("female", "male")),
+    Field("new_to_activity", _YN, "context"),
+    Field("more_than_usual", _YN, "context"),
+    Field("warmed_up", _YN, "context"),
+    Field("fall_or_impact", _YN, "context"),
+    Field("overweight", _YN, "context"),
+    Field("sedentary", _YN, "context"),
+    Field("known_spine_condition", _YN, "context"),
+    Field("onset", "choice", "symptom", choices=("during", "after_hours", "next_day")),
+    Field("duration_days", "number", "symptom", low=0),
+    Field("severity", "number", "symptom", low=0, high=10),
+    Field("numbness", "choice", "symptom", choices=("none", "local", "legs")),
+    Field("radiating_pain", "choice", "symptom", choices=("none", "buttock_thigh", "below_knee")),
+    Field("bruising", _YN, "symptom"),
+    Field("swelling", _YN, "symptom"),
+    Field("night_pain", _YN, "symptom"),
+    Field("worse_cough_breath", _YN, "symptom"),
+    Field("pain_bending_forward", _YN, "symptom"),
+    Field("straight_leg_raise", "choice", "symptom", choices=("positive", "negative")),
+    Field("morning_stiffness", _YN, "symptom"),
+    Field("relieved_by_rest", _YN, "symptom"),
+    Field("abdominal_pain", _YN, "symptom"),
+    Field("headache_dizziness", _YN, "symptom"),
+    Field("loss_of_consciousness", _YN, "symptom"),
+    Field("saddle_numbness", _YN, "warning"),
+    Field("bladder_bowel_change", _YN, "warning"),
+    Field("leg_weakness", _YN, "warning"),
+    Field("fever", _YN, "warning"),
+    Field("cancer_history", _YN, "warning"),
+    Field("weight_loss", _YN, "warning"),
+    Field("urinary_symptoms", _YN, "warning"),
+)
+FIELD_BY_NAME = {f.name: f for f in FIELDS}
+FIELD_NAMES = tuple(FIELD_BY_NAME)
+EVIDENCE_FIELDS = tuple(f.name for f in FIELDS if f.kind != "text")
+
+
+def parse_case(case: Any) -> dict[str, Any]:
+    """Read a case (a mapping or a pandas row) into {field: value or None} for every contract field.
+
+    Raises UnknownFieldError for a key the contract does not define and CaseError listing every bad value.
+    """
+    items = dict(case.items()) if hasattr(case, "items") else dict(case)
+    unknown = [str(k) for k in items if k not in FIELD_BY_NAME]
+    if unknown:
+        raise UnknownFieldError(unknown, FIELD_NAMES)
+    values: dict[str, Any] = {}
+    problems = []
+    for field in FIELDS:
+        raw = items.get(field.name)
+        try:
+            values[field.name] = field.parse(raw)
+        except _Bad as bad:
+            problems.append(FieldProblem(field.name, raw, bad.expected))
+    if problems:
+        raise CaseError(problems)
+    return values

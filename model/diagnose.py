@@ -8,7 +8,7 @@ from typing import Any
 from model.care import Care, care_level
 from model.evidence import evidence_from_values
 from model.fields import parse_case
-from model.inference import reference_posteriors
+from model.inference import posteriors
 
 
 @dataclass(frozen=True)
@@ -36,5 +36,5 @@ def diagnose(case: Any) -> Diagnosis:
     """
     answers = parse_case(case)
     evidence = evidence_from_values(answers)
-    posteriors = reference_posteriors(evidence)
-    return Diagnosis(answers, evidence, posteriors, care_level(answers, posteriors))
+    probs = posteriors(evidence)
+    return Diagnosis(answers, evidence, probs, care_level(answers, probs))

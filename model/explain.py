@@ -1,0 +1,135 @@
+"""Why the network says what it says: each answer's effect on each cause, and the most useful next question."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from model.care import care_level
+from model.evidence import evidence_from_values
+from model.fields import FIELD_BY_NAME, parse_case
+from model.inference import marginals, posteriors
+from model.spec import ContextNode, FindingNode, NetworkSpec, Sourced, load_spec
+
+
+@dataclass(frozen=True)
+class LinkNote:
+    """One row of the network that ties an answer to a cause, with its source."""
+
+    node: str
+    row: str
+    sourced: Sourced
+
+
+@dataclass(frozen=True)
+class Question:
+    """An unanswered field, how much answering it is expected to move the causes, and each answer's effect."""
+
+    field: str
+    expected_change: float
+    p_care_changes: float
+    answers: dict[str, tuple[float, dict[str, float]]]
+
+
+def answer_effects(case: Any) -> pd.DataFrame:
+    """For every answered field and every cause: P(cause) with all answers, and with that answer left out.
+
+    Columns: field, value, cause, p_with, p_without, delta (p_with - p_without). Sorted by |delta|.
+    """
+    answers = parse_case(case)
+    evidence = evidence_from_values(answers)
+    full = posteriors(evidence)
+    rows = []
+    for field in evidence:
+        reduced = {k: v for k, v in evidence.items() if k != field}
+        without = posteriors(reduced)
+        for cause, p in full.items():
+            rows.append((field, answers[field], cause, p, without[cause], p - without[cause]))
+    frame = pd.DataFrame(rows, columns=["field", "value", "cause", "p_with", "p_without", "delta"])
+    return frame.reindex(frame["delta"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+
+
+def _edge_rows(parent: str, child: str, spec: NetworkSpec) -> list[LinkNote]:
+    node = spec.nodes[child]
+    if isinstance(node, FindingNode):
+        return [LinkNote(child, f"link from {parent}", link.sourced) for link in node.links if link.cause == parent]
+    if isinstance(node, ContextNode):
+        return []
+    if parent == "activity":
+        return [
+            LinkNote(child, f"base P(present) after {', '.join(row.activities or ())}", row.sourced)
+            for row in node.base
+        ]
+    return [LinkNote(child, f"odds ratio for {o.parent}={o.state}", o.sourced) for o in node.odds if o.parent == parent]
+
+
+def link_notes(field: str, cause: str, spec: NetworkSpec | None = None) -> list[LinkNote]:
+    """The network's rows on the paths between an answer's node and a cause (through at most one hidden node)."""
+    spec = spec or load_spec()
+    children: dict[str, list[str]] = {}
+    for node in spec.nodes:
+        for parent in spec.parents(node):
+            children.setdefault(parent, []).append(node)
+    notes: list[LinkNote] = []
+
+    def paths(start: str, goal: str) -> list[list[str]]:
+        found = []
+        for mid in children.get(start, []):
+            if mid == goal:
+                found.append([start, goal])
+            elif goal in children.get(mid, []):
+                found.append([start, mid, goal])
+        return found
+
+    for path in paths(cause, field) + paths(field, cause):
+        for parent, child in zip(path, path[1:], strict=False):
+            notes.extend(n for n in _edge_rows(parent, child, spec) if n not in notes)
+    return notes
+
+
+def _representative(field: str, state: str, spec: NetworkSpec) -> Any:
+    """A value of the field that falls in `state` (the middle of a binned range), for the care rules."""
+    bins = getattr(spec.nodes[field], "bins", ())
+    for b in bins:
+        if b.state == state:
+            value = (b.low + min(b.high, b.low + 60)) / 2
+            return int(value) if FIELD_BY_NAME[field].kind == "integer" else value
+    return state
+
+
+def next_questions(case: Any, top: int | None = 3) -> list[Question]:
+    """Unanswered fields ranked by the expected total change of the cause posteriors if answered.
+
+    The expectation is over the network's own prediction of the answer given what is known.
+    """
+    spec = load_spec()
+    answers = parse_case(case)
+    evidence = evidence_from_values(answers)
+    now = posteriors(evidence)
+    level_now = care_level(answers, now).level
+    open_fields = [f for f in FIELD_BY_NAME if f in spec.nodes and f not in evidence]
+    predicted = marginals(evidence, tuple(open_fields))
+    questions = []
+    for field in open_fields:
+        change = p_care = 0.0
+        outcomes = {}
+        for state, p_state in predicted[field].items():
+            after = posteriors({**evidence, field: state})
+            outcomes[state] = (p_state, after)
+            change += p_state * sum(abs(after[c] - now[c]) for c in now)
+            new_answers = {**answers, field: _representative(field, state, spec)}
+            if care_level(new_answers, after).level != level_now:
+                p_care += p_state
+        questions.append(Question(field, change, p_care, outcomes))
+    questions.sort(key=lambda q: (-q.expected_change, q.field))
+    return questions if top is None else questions[:top]
+
+
+def odds_change(p_with: float, p_without: float) -> float:
+    """The factor by which an answer multiplied the odds of a cause (inf/0 at the extremes)."""
+    if p_without in (0.0, 1.0) or p_with in (0.0, 1.0):
+        return math.inf if p_with > p_without else 0.0 if p_with < p_without else 1.0
+    return (p_with / (1 - p_with)) / (p_without / (1 - p_without))

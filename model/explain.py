@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -85,7 +86,7 @@ def link_notes(field: str, cause: str, spec: NetworkSpec | None = None) -> list[
         return found
 
     for path in paths(cause, field) + paths(field, cause):
-        for parent, child in zip(path, path[1:], strict=False):
+        for parent, child in itertools.pairwise(path):
             notes.extend(n for n in _edge_rows(parent, child, spec) if n not in notes)
     return notes
 

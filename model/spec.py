@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 import tomllib
 from dataclasses import dataclass
@@ -193,7 +194,7 @@ def _bins(raw: dict[str, Any], states: tuple[str, ...], where: str) -> tuple[Bin
     bins = tuple(Bin(b["state"], float(b["min"]), float(b["max"])) for b in raw["bins"])
     if tuple(b.state for b in bins) != states:
         raise SpecError(f"{where}: bins must cover the states in order ({', '.join(states)})")
-    for i, (a, b) in enumerate(zip(bins, bins[1:], strict=False), start=1):
+    for i, (a, b) in enumerate(itertools.pairwise(bins), start=1):
         if not a.low < a.high == b.low:
             raise SpecError(f"{where}, bin {i} ({a.state}): ranges must be increasing and contiguous")
     if not bins[-1].low < bins[-1].high:
@@ -256,7 +257,9 @@ def _finding(raw: dict[str, Any]) -> FindingNode:
             raise SpecError(f"{where}, {label}: a mixture needs a positive 'weight'")
         if kind == "noisy_max" and weight is not None:
             raise SpecError(f"{where}, {label}: 'weight' belongs to mixtures only")
-        return Link(cause, _distribution(row.get("p"), states, f"{where}, {label}"), weight, _sourced(row, f"{where}, {label}"))
+        return Link(
+            cause, _distribution(row.get("p"), states, f"{where}, {label}"), weight, _sourced(row, f"{where}, {label}")
+        )
 
     leak = link(raw.get("leak", {}), "leak", None)
     links = tuple(

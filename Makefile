@@ -17,6 +17,7 @@ run: $(STAMP)
 	$(BIN)/streamlit run app.py
 
 test: $(STAMP) lint
+	bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest -n 2
 
 lint: $(STAMP)

@@ -1,0 +1,184 @@
+"""Likelihood ratios the network implies for red flags, beside the published ones (docs/clinical-figures.md).
+
+Conditioning, stated once: the network's implied positive likelihood ratio of a flag for a cause is
+
+    LR+ = P(flag | cause present, context) / P(flag | cause absent, context)
+
+with every other node summed out under the network's own distribution. With no context this is the network's
+whole population: people whose back hurts after one of the activities, the activities equally likely and every
+risk factor at its prior. Published LRs come from people with low back pain in primary care, so the two
+populations differ even where the tables agree; the context argument lets a reader see how much that matters.
+A flag may be a context answer (age, a fall) as well as a symptom: the ratio is computed the same way.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass
+
+import pandas as pd
+
+with warnings.catch_warnings():
+    # pgmpy 1.1 announces on import that an estimator module we never use will move.
+    warnings.simplefilter("ignore", FutureWarning)
+    from pgmpy.inference import VariableElimination
+
+from model.spec import ABSENT, PRESENT
+
+
+@dataclass(frozen=True)
+class ImpliedLR:
+    """sensitivity = P(flag | present), false_positive = P(flag | absent), and their ratio (LR+)."""
+
+    sensitivity: float
+    false_positive: float
+
+    @property
+    def lr(self) -> float:
+        return self.sensitivity / self.false_positive if self.false_positive > 0 else math.inf
+
+    @property
+    def specificity(self) -> float:
+        return 1.0 - self.false_positive
+
+    @property
+    def lr_negative(self) -> float:
+        """P(no flag | present) / P(no flag | absent): how much the flag's absence lowers the odds."""
+        return (1.0 - self.sensitivity) / (1.0 - self.false_positive)
+
+
+def _probability(ve: VariableElimination, node: str, states: tuple[str, ...], evidence: dict[str, str]) -> float:
+    """P(node in states | evidence), one variable per query (pgmpy's joint queries are huge here)."""
+    factor = ve.query([node], evidence=evidence, show_progress=False)
+    return float(sum(factor.get_value(**{node: s}) for s in states))
+
+
+def implied_lr(
+    ve: VariableElimination,
+    flag: str,
+    states: tuple[str, ...],
+    cause: str,
+    context: dict[str, str] | None = None,
+) -> ImpliedLR:
+    """The network's LR+ for `flag` being in any of `states` as evidence of `cause` (see the module's note)."""
+    context = dict(context or {})
+    if flag in context or cause in context:
+        raise ValueError(f"the context must not fix the flag ({flag}) or the cause ({cause})")
+    return ImpliedLR(
+        sensitivity=_probability(ve, flag, states, {**context, cause: PRESENT}),
+        false_positive=_probability(ve, flag, states, {**context, cause: ABSENT}),
+    )
+
+
+@dataclass(frozen=True)
+class PublishedLR:
+    """A published red flag and the network's flag node and states that stand for it.
+
+    `figure` is the figure as docs/clinical-figures.md words it; `post_test` is the published probability of the
+    cause given the flag, where the source gives one.
+    """
+
+    cause: str
+    flag: str
+    states: tuple[str, ...]
+    figure: str
+    lr: float
+    source: str
+    confidence: str
+    post_test: float | None = None
+
+
+# Copied from docs/clinical-figures.md (the test suite checks each `figure` is still there word for word); ids as
+# in model/data/sources.toml. Corticosteroid use (fracture, LR+ ~48.5) is left out: the network does not ask.
+# fmt: off
+PUBLISHED_LRS: tuple[PublishedLR, ...] = (
+    PublishedLR("compression_fracture", "bruising", ("yes",), "contusion or abrasion LR+ ~31", 31.0,
+                "downie2013", "secondary", 0.62),
+    PublishedLR("compression_fracture", "age", ("70_plus",), "age over 70 LR+ ~11.2", 11.2,
+                "downie2013", "secondary", 0.09),
+    PublishedLR("compression_fracture", "fall_or_impact", ("yes",), "significant trauma LR+ ~10", 10.0,
+                "downie2013", "secondary", 0.11),
+    PublishedLR("tumor_or_infection", "cancer_history", ("yes",), "history of cancer LR+ ~14.7", 14.7,
+                "downie2013", "secondary", 0.33),
+    PublishedLR("tumor_or_infection", "weight_loss", ("yes",), "unexplained weight loss LR+ ~2.7", 2.7,
+                "downie2013", "secondary"),
+    PublishedLR("tumor_or_infection", "age", ("50_to_69", "70_plus"), "age over 50 LR+ ~2.7", 2.7,
+                "downie2013", "secondary"),
+    PublishedLR("tumor_or_infection", "duration_days", ("over_4_weeks",), "failure to improve after a month LR+ ~3",
+                3.0, "downie2013", "secondary"),
+    PublishedLR("disc_herniation", "straight_leg_raise", ("positive",),
+                "sensitivity 0.36, specificity 0.74, LR+ 1.38", 1.38, "capra2011", "primary"),
+    PublishedLR("disc_herniation", "straight_leg_raise", ("positive",), "sensitivity ~91%, specificity ~26%",
+                0.91 / 0.74, "acp2007", "secondary"),
+    PublishedLR("inflammatory_arthritis", "night_pain", ("yes",), "waking in the second half of the night LR+ 1.7",
+                1.7, "ibp_primary_care", "primary"),
+    PublishedLR("inflammatory_arthritis", "morning_stiffness", ("yes",), "morning stiffness > 30 min LR+ 1.1", 1.1,
+                "ibp_primary_care", "primary"),
+)
+# fmt: on
+
+
+AGREEMENT = 1.25
+
+
+def verdict(ratio: float) -> str:
+    """Words for implied / published LR+: within a factor of 1.25 either way counts as agreeing."""
+    if ratio > AGREEMENT:
+        return f"network stronger (x{ratio:.1f})"
+    if ratio < 1 / AGREEMENT:
+        return f"network weaker (x{ratio:.2f})"
+    return "agrees"
+
+
+def compare_published(
+    ve: VariableElimination,
+    published: tuple[PublishedLR, ...] = PUBLISHED_LRS,
+    context: dict[str, str] | None = None,
+) -> pd.DataFrame:
+    """One row per published red flag: the published LR+ beside the network's, and the network's post-test.
+
+    `ratio` is implied / published (above 1: the network trusts the flag more than the literature does).
+    `network post-test` is P(cause | flag, context), comparable to a published post-test probability only as far
+    as the network's prior for the cause matches the study population's.
+    """
+    rows = []
+    for item in published:
+        implied = implied_lr(ve, item.flag, item.states, item.cause, context)
+        prior = _probability(ve, item.cause, (PRESENT,), dict(context or {}))
+        post_test = implied.sensitivity * prior / (implied.sensitivity * prior + implied.false_positive * (1 - prior))
+        rows.append(
+            {
+                "cause": item.cause,
+                "flag": f"{item.flag} = {' or '.join(item.states)}",
+                "flag is": "risk factor" if item.flag in ve.model.get_parents(item.cause) else "symptom or sign",
+                "published as": item.figure,
+                "source": item.source,
+                "confidence": item.confidence,
+                "published LR+": item.lr,
+                "network LR+": implied.lr,
+                "ratio": implied.lr / item.lr,
+                "verdict": verdict(implied.lr / item.lr),
+                "network sensitivity": implied.sensitivity,
+                "network specificity": implied.specificity,
+                "network LR-": implied.lr_negative,
+                "network pre-test": prior,
+                "published post-test": item.post_test,
+                "network post-test": post_test,
+            }
+        )
+    return pd.DataFrame(rows)
+
+
+def lr_by_context(
+    ve: VariableElimination,
+    item: PublishedLR,
+    node: str,
+    base: dict[str, str] | None = None,
+) -> pd.Series:
+    """The network's LR+ for one published flag with `node` fixed to each of its states in turn."""
+    states = ve.model.get_cpds(node).state_names[node]
+    return pd.Series(
+        {s: implied_lr(ve, item.flag, item.states, item.cause, {**(base or {}), node: s}).lr for s in states},
+        name=f"{item.flag} for {item.cause}",
+    )

@@ -91,13 +91,16 @@ def link_notes(field: str, cause: str, spec: NetworkSpec | None = None) -> list[
     return notes
 
 
-def _representative(field: str, state: str, spec: NetworkSpec) -> Any:
-    """A value of the field that falls in `state` (the middle of a binned range), for the care rules."""
-    bins = getattr(spec.nodes[field], "bins", ())
-    for b in bins:
+def representative_value(field: str, state: str, spec: NetworkSpec | None = None) -> Any:
+    """A value of the field that falls in the network state `state`: for a binned field, the middle of its range
+    in whole steps (an open-ended last range counts as 60 wide); otherwise the state itself.
+
+    The next-question ranking applies the care rules to this value; the app sets its sliders to it.
+    """
+    spec = spec or load_spec()
+    for b in getattr(spec.nodes[field], "bins", ()):
         if b.state == state:
-            value = (b.low + min(b.high, b.low + 60)) / 2
-            return int(value) if FIELD_BY_NAME[field].kind == "integer" else value
+            return math.floor((b.low + min(b.high, b.low + 60)) / 2)
     return state
 
 
@@ -121,7 +124,7 @@ def next_questions(case: Any, top: int | None = 3) -> list[Question]:
             after = posteriors({**evidence, field: state})
             outcomes[state] = (p_state, after)
             change += p_state * sum(abs(after[c] - now[c]) for c in now)
-            new_answers = {**answers, field: _representative(field, state, spec)}
+            new_answers = {**answers, field: representative_value(field, state, spec)}
             if care_level(new_answers, after).level != level_now:
                 p_care += p_state
         questions.append(Question(field, change, p_care, outcomes))

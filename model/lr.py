@@ -95,7 +95,7 @@ class PublishedLR:
 PUBLISHED_LRS: tuple[PublishedLR, ...] = (
     PublishedLR("compression_fracture", "bruising", ("yes",), "contusion or abrasion LR+ ~31", 31.0,
                 "downie2013", "secondary", 0.62),
-    PublishedLR("compression_fracture", "age", ("70_plus",), "age over 70 LR+ ~11.2", 11.2,
+    PublishedLR("compression_fracture", "age", ("from_70",), "age over 70 LR+ ~11.2", 11.2,
                 "downie2013", "secondary", 0.09),
     PublishedLR("compression_fracture", "fall_or_impact", ("yes",), "significant trauma LR+ ~10", 10.0,
                 "downie2013", "secondary", 0.11),
@@ -103,7 +103,7 @@ PUBLISHED_LRS: tuple[PublishedLR, ...] = (
                 "downie2013", "secondary", 0.33),
     PublishedLR("tumor_or_infection", "weight_loss", ("yes",), "unexplained weight loss LR+ ~2.7", 2.7,
                 "downie2013", "secondary"),
-    PublishedLR("tumor_or_infection", "age", ("50_to_69", "70_plus"), "age over 50 LR+ ~2.7", 2.7,
+    PublishedLR("tumor_or_infection", "age", ("from_50_to_69", "from_70"), "age over 50 LR+ ~2.7", 2.7,
                 "downie2013", "secondary"),
     PublishedLR("tumor_or_infection", "duration_days", ("over_4_weeks",), "failure to improve after a month LR+ ~3",
                 3.0, "downie2013", "secondary"),

@@ -49,7 +49,7 @@ VALUE_WORDS = {
     "below_knee": "past the knee",
     "positive": "positive",
     "negative": "negative",
-    "70_plus": "70 or over",
+    "from_70": "70 or over",
 }
 
 # What each question means, from the "meaning" column of docs/case-schema.md.

@@ -45,7 +45,7 @@ def test_choices_ignore_case_and_surrounding_space():
 
 def test_numbers_are_binned_into_the_networks_states():
     evidence = evidence_from_case({"age": "70", "duration_days": 6.5, "severity": "7", "activity": "yoga"})
-    assert evidence == {"activity": "yoga", "age": "70_plus", "duration_days": "3_to_6_days", "severity": "severe"}
+    assert evidence == {"activity": "yoga", "age": "from_70", "duration_days": "from_3_to_6_days", "severity": "severe"}
     assert evidence_from_case({"age": 110, "severity": 10, "duration_days": 0})["severity"] == "severe"
     assert evidence_from_case({"age": 10, "severity": 0, "duration_days": 0})["age"] == "under_30"
 

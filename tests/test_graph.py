@@ -145,8 +145,8 @@ def test_the_directions_the_facts_claim_are_right(spec):
         ve, "disc_degeneration", PRESENT, {**with_swelling, "bruising": "no"}
     )
     fracture = {"compression_fracture": PRESENT}
-    assert _p(ve, "fall_or_impact", "yes", {**fracture, "age": "70_plus"}) < _p(
-        ve, "fall_or_impact", "yes", {**fracture, "age": "30_to_49"}
+    assert _p(ve, "fall_or_impact", "yes", {**fracture, "age": "from_70"}) < _p(
+        ve, "fall_or_impact", "yes", {**fracture, "age": "from_30_to_49"}
     )
     assert _p(ve, "straight_leg_raise", "positive", {"numbness": "legs"}) > _p(
         ve, "straight_leg_raise", "positive", {"numbness": "none"}

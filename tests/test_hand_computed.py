@@ -112,5 +112,5 @@ def test_logistic_cause_of_the_real_network_by_hand():
 def test_tumour_prior_combines_age_and_cancer_history_by_hand():
     # base 0.004 at 30-49 with no cancer history; age 50-69: x2.7; cancer history: x15.
     odds = 0.004 / 0.996 * 2.7 * 15
-    p = reference_posteriors({"age": "50_to_69", "cancer_history": "yes"}, ("tumor_or_infection",))
+    p = reference_posteriors({"age": "from_50_to_69", "cancer_history": "yes"}, ("tumor_or_infection",))
     assert p["tumor_or_infection"] == pytest.approx(odds / (1 + odds), abs=1e-12)

@@ -40,7 +40,7 @@ def test_node_states_lists_every_node_once_with_its_kind(spec):
     assert kinds["bruising"] == "finding"
     assert sum(k == "cause" for k in kinds.values()) == len(spec.cause_ids)
     age = table.set_index("node").loc["age", "states"]
-    assert "70_plus [70, 110]" in age and "under_30 [10, 30)" in age
+    assert "from_70 [70, 110]" in age and "under_30 [10, 30)" in age
 
 
 def test_prior_by_activity_equals_hand_computed_tables(spec):

@@ -11,10 +11,13 @@ Driving it by widget key (AppTest, scripts, the browser test):
 - `answer_<field>_<state>`: the buttons that answer the suggested next question in place.
 - `clear_answers`: the button that sets every answer back to unknown.
 - `cases_csv` (file uploader), `keep_columns` (extra columns to pass through), `download_scores` (the scored CSV).
+- `example`: a select that fills the answers from one of data/example_cases.csv; `score_examples`: a toggle that
+  scores that file in the file tab when nothing is uploaded.
 """
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -28,6 +31,7 @@ from model.explain import Question, answer_effects, next_questions
 from model.fields import EVIDENCE_FIELDS, FIELD_BY_NAME, UnknownFieldError
 
 UNKNOWN = present.UNKNOWN
+EXAMPLES = Path(__file__).resolve().parent / "data" / "example_cases.csv"
 CaseKey = tuple[tuple[str, Any], ...]
 # (lowest, highest, resting position) of each slider; duration stops at 90 since every longer pain falls in the
 # network's last bin ("over 4 weeks") and the care rules look only at a week or more.
@@ -144,6 +148,21 @@ def clear_answers() -> None:
             st.session_state[field] = UNKNOWN
 
 
+@st.cache_data(show_spinner=False)
+def examples() -> dict[str, dict[str, Any]]:
+    """The example cases by case_id, their answers read as the contract reads them."""
+    return present.example_cases(EXAMPLES.read_bytes())
+
+
+def load_example() -> None:
+    chosen = st.session_state["example"]
+    if chosen == UNKNOWN:
+        return
+    clear_answers()
+    for field, value in examples()[chosen].items():
+        set_answer(field, value)
+
+
 def mark_known(field: str) -> None:
     st.session_state[f"{field}_known"] = True
 
@@ -208,6 +227,15 @@ def sidebar() -> None:
         st.header("Your situation")
         st.caption("Answer what you know; anything left as *not known* is not assumed.")
         st.button("Clear all answers", key="clear_answers", on_click=clear_answers, icon=":material/restart_alt:")
+        found = examples()
+        st.selectbox(
+            "Or start from an example",
+            (UNKNOWN, *found),
+            key="example",
+            on_change=load_example,
+            format_func=lambda key: "choose an example…" if key == UNKNOWN else present.example_words(key, found[key]),
+            help="Situations from the article (data/example_cases.csv); the answers can be changed afterwards.",
+        )
         for title, fields, expanded in SECTIONS:
             with st.expander(title, expanded=expanded, icon=":material/warning:" if "Warning" in title else None):
                 for field in fields:
@@ -420,13 +448,16 @@ def file_tab() -> None:
         key="cases_csv",
         max_upload_size=present.MAX_UPLOAD_MB,
     )
-    if upload is None:
+    use_examples = st.toggle(
+        "Score the example cases instead (data/example_cases.csv)", key="score_examples", disabled=upload is not None
+    )
+    if upload is None and not use_examples:
         return
-    data = upload.getvalue()
+    data, name = (upload.getvalue(), upload.name) if upload is not None else (EXAMPLES.read_bytes(), EXAMPLES.name)
     try:
         cases = present.read_cases_csv(data)
     except present.UploadError as exc:
-        st.error(f"{upload.name}: {exc}", icon=":material/error:")
+        st.error(f"{name}: {exc}", icon=":material/error:")
         return
     problem = st.container()
     keep: list[str] = []
@@ -440,7 +471,7 @@ def file_tab() -> None:
     try:
         scored = scored_cases(data, tuple(keep))
     except (UnknownFieldError, ValueError) as exc:
-        problem.error(f"{upload.name}: {exc}", icon=":material/error:")
+        problem.error(f"{name}: {exc}", icon=":material/error:")
         return
     bad = scored[scored["error"] != ""]
     rows, errors = len(scored), len(bad)
@@ -467,7 +498,7 @@ def file_tab() -> None:
     st.download_button(
         "Download the scored CSV",
         scored.to_csv(index=False).encode("utf-8"),
-        file_name=f"{upload.name.removesuffix('.csv')}_scored.csv",
+        file_name=f"{name.removesuffix('.csv')}_scored.csv",
         mime="text/csv",
         key="download_scores",
         on_click="ignore",

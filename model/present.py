@@ -15,7 +15,7 @@ import pandas as pd
 from model.care import LEVELS
 from model.evidence import evidence_from_case
 from model.explain import LinkNote, Question, link_notes, representative_value
-from model.fields import FIELD_NAMES, FIELDS
+from model.fields import FIELD_NAMES, FIELDS, parse_case
 from model.spec import CauseNode, load_spec
 
 UNKNOWN = "unknown"
@@ -325,6 +325,31 @@ def read_cases_csv(data: bytes) -> pd.DataFrame:
             "Score bigger files with the command line: backcheck score FILE.csv -o scored.csv"
         )
     return cases
+
+
+def example_cases(data: bytes) -> dict[str, dict[str, Any]]:
+    """Example cases by case_id: each case's known answers, read as the contract reads them."""
+    examples = {}
+    for row in read_cases_csv(data).to_dict(orient="records"):
+        values = parse_case(row)
+        examples[row["case_id"]] = {k: v for k, v in values.items() if v is not None and k != "case_id"}
+    return examples
+
+
+def example_words(case_id: str, answers: dict[str, Any]) -> str:
+    """A one-line summary of an example case, e.g. "E07: jumping, age 30, female, fall or impact, pain 9/10, ..."."""
+    numbers = {"age": "age {:g}", "severity": "pain {:g}/10", "duration_days": "{:g} days"}
+    parts = []
+    for field, value in answers.items():
+        if value in ("no", "none", "negative"):
+            continue
+        if field in numbers:
+            parts.append(numbers[field].format(value))
+        elif value == "yes":
+            parts.append(field.replace("_", " "))
+        else:
+            parts.append(f"{field.replace('_', ' ')} {value.replace('_', ' ')}" if field != "activity" else value)
+    return f"{case_id}: {', '.join(parts[:8])}{', ...' if len(parts) > 8 else ''}"
 
 
 def extra_columns(cases: pd.DataFrame) -> list[str]:

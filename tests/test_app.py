@@ -267,3 +267,27 @@ def test_a_suggested_answer_sets_a_value_inside_its_network_state() -> None:
         for b in spec.nodes[field].bins:
             value = present.value_for_state(field, b.state)
             assert model.evidence_from_case({field: value})[field] == b.state
+
+
+def test_an_example_fills_the_answers_and_gets_the_models_advice() -> None:
+    at = started()
+    at.selectbox(key="example").set_value("E07")
+    at.run()
+    assert not at.exception, at.exception
+    examples = present.example_cases((ROOT / "data" / "example_cases.csv").read_bytes())
+    case = examples["E07"]
+    assert at.selectbox(key="activity").value == case["activity"]
+    assert at.slider(key="severity").value == case["severity"] and at.checkbox(key="severity_known").value
+    assert at.radio(key="bruising").value == "unknown"
+    assert model.diagnose(case).care.level == "emergency"
+    assert "Emergency" in care_text(at)
+
+
+def test_the_example_cases_can_be_scored_without_an_upload() -> None:
+    at = started()
+    at.toggle(key="score_examples").set_value(True)
+    at.run()
+    assert not at.exception, at.exception
+    rows = len(pd.read_csv(ROOT / "data" / "example_cases.csv", dtype=str))
+    assert [m.value for m in at.metric] == [str(rows), str(rows), "0"]
+    assert [d.label for d in at.get("download_button")] == ["Download the scored CSV"]

@@ -1,9 +1,10 @@
-"""Exact posteriors: the functions the rest of the project calls, and pgmpy's reference answer."""
+"""Exact posteriors: the functions the rest of the project calls (the compiled engine), and pgmpy's reference answer."""
 
 from __future__ import annotations
 
 import numpy as np
 
+from model.engine import load_engine
 from model.network import reference_eliminator
 from model.spec import PRESENT, load_spec
 
@@ -28,16 +29,32 @@ def reference_posteriors(evidence: dict[str, str], nodes: tuple[str, ...] | None
 
 
 def marginals(evidence: dict[str, str], nodes: tuple[str, ...]) -> dict[str, dict[str, float]]:
-    """{node: {state: P(state | evidence)}} for any unobserved nodes of the network."""
-    return reference_marginals(evidence, nodes)
+    """{node: {state: P(state | evidence)}} for any nodes of the network (an observed one gets its state at 1).
+
+    Raises ValueError for an unknown node or state.
+    """
+    engine = load_engine()
+    found = engine.marginals(engine.encode([evidence]), nodes)
+    return {node: dict(zip(engine.states[node], found[node][0].tolist(), strict=True)) for node in nodes}
 
 
 def posteriors(evidence: dict[str, str]) -> dict[str, float]:
     """P(present | evidence) for every cause, exact."""
-    return reference_posteriors(evidence)
+    causes = load_spec().cause_ids
+    return dict(zip(causes, posteriors_array(load_engine().encode([evidence]))[0].tolist(), strict=True))
 
 
 def posteriors_batch(evidences: list[dict[str, str]]) -> np.ndarray:
     """An (n, causes) array of P(present | evidence) for many cases, causes in spec order."""
+    return posteriors_array(load_engine().encode(evidences))
+
+
+def posteriors_array(codes: np.ndarray) -> np.ndarray:
+    """P(present | evidence) for every cause, (cases, causes), from an engine evidence array (see Engine.encode)."""
+    engine = load_engine()
     causes = load_spec().cause_ids
-    return np.array([[posteriors(ev)[c] for c in causes] for ev in evidences]).reshape(len(evidences), len(causes))
+    found = engine.marginals(codes, causes)
+    out = np.empty((len(codes), len(causes)))
+    for j, cause in enumerate(causes):
+        out[:, j] = found[cause][:, engine.states[cause].index(PRESENT)]
+    return out

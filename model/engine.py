@@ -1,0 +1,569 @@
+"""The compiled exact engine: the network's CPDs as arrays, and exact marginals for a whole batch of cases."""
+
+from __future__ import annotations
+
+import math
+import threading
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from functools import cache
+
+import numpy as np
+import opt_einsum
+
+from model.network import DiscreteBayesianNetwork, load_network
+
+UNKNOWN = -1
+# How many evidence patterns get their own contraction: 2**_PLAN_BITS plans at most. More plans fit each
+# case's structure better, but every plan costs a compilation and a pass of Python overhead per batch.
+_PLAN_BITS = 9
+# Working memory of one contraction batch (its values and gradients); a few MB keeps it in cache.
+_BATCH_BYTES = 32 * 2**20
+_RANK1_TOLERANCE = 1e-12
+# Each plan's batch pays a fixed Python overhead of a few ms; below this many cases per plan, the least useful
+# plan bits are dropped for the call so that fewer, coarser plans run on more cases each.
+_CASES_PER_PLAN = 32
+
+
+@dataclass(frozen=True)
+class _Factorised:
+    """The states of a childless node whose column P(s | parents) is a product c * u_1(p_1) * ... * u_k(p_k).
+
+    "Unknown" (index -1) always is: the node then sums to 1, a product of ones.
+    """
+
+    scale: np.ndarray  # (states + 1,): c per state, 1.0 for "unknown" (index -1)
+    vectors: tuple[np.ndarray, ...]  # per parent, (states + 1, parent states); rows of ones for "unknown"
+    rank1: np.ndarray  # (states + 1,) bool: which states factorise (and "unknown", which is all ones)
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """One input tensor of a contraction, case axis last.
+
+    kind "node": the node's own table times its evidence vector, over (node, free parents).
+    kind "absorbed": a node without children summed against its evidence vector, over its free parents.
+    `conditioned` lists the parents fixed per sub-row: the table's trailing axes, gathered per sub-row.
+    `attached` lists the factorised childless nodes whose factor on this node multiplies the node's axis.
+    `roots` lists (root, axis): a root kept in the contraction has no tensor of its own (one einsum step fewer);
+    its prior times its evidence vector multiplies the table of its first child along that axis.
+    """
+
+    node: str
+    kind: str
+    scope: tuple[str, ...]
+    conditioned: tuple[str, ...]
+    table: np.ndarray
+    attached: tuple[tuple[str, int], ...]
+    roots: tuple[tuple[str, int], ...]
+
+
+@dataclass(frozen=True)
+class _Step:
+    """out = einsum(forward, *inputs). Gradients flow back to an input only when its subtree holds a wanted tensor."""
+
+    inputs: tuple[int, ...]
+    output: int
+    forward: str
+    backward: tuple[str, ...]
+    reshape: tuple[tuple[int, ...] | None, ...]
+    below: tuple[frozenset[int], ...]  # per input: the tensors it was built from, itself included
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """One contraction: the roots in `conditioned` fixed per sub-row, the nodes in `factorised` split into vectors."""
+
+    conditioned: tuple[str, ...]
+    factorised: tuple[str, ...]
+    leaves: tuple[_Leaf, ...]
+    steps: tuple[_Step, ...]
+    leaf_of: Mapping[str, int]
+    # Where a node's joint with the evidence is read: the tensor (leaf or intermediate) in which it is summed
+    # out, and its axis. Any tensor T gives the joint of its scope as T * dZ/dT, and the one nearest the
+    # final sum needs the shortest backward pass.
+    read_from: Mapping[str, tuple[int, int]]
+    bytes_per_sub_row: int
+
+
+class Engine:
+    """Exact marginals of a discrete Bayesian network for a batch of cases, each with its own evidence.
+
+    Built once from the network's CPDs; the arrays are read-only afterwards, and the only state that grows
+    is a memo of compiled contraction plans (pure functions of the evidence pattern, built under a lock),
+    so one engine can serve many threads. Evidence is a (cases, nodes) integer array of state indices with
+    UNKNOWN (-1) for an unobserved node; `encode` builds it from {node: state} mappings. Any node may be
+    observed and any node's marginal asked for.
+
+    How it is exact and fast. The answer is a sum of products of the CPDs, contracted for all cases at once
+    (numpy einsum with the case axis last, along opt_einsum's greedy path), and one backward pass through the
+    same contraction gives every node's joint with the evidence. Each case's structure decides its plan:
+    - a node without children is summed against its evidence vector (unobserved, it sums to 1); observed in
+      a state whose column is a product of one vector per parent (the lowest state of a noisy-MAX table),
+      it becomes those vectors and couples nothing;
+    - an observed root with two or more children is fixed for that case (fewer, smaller tensors); unobserved,
+      it stays in the contraction, or, if that costs more than running the contraction once per state, the
+      case is split into one sub-row per state, weighted by the prior, and summed back.
+    The _PLAN_BITS choices that shrink the contraction most each split the cases into plans; cases of one
+    plan run together.
+    """
+
+    def __init__(self, network: DiscreteBayesianNetwork):
+        cpds = {cpd.variable: cpd for cpd in network.get_cpds()}
+        self.nodes: tuple[str, ...] = tuple(cpds)
+        self.index: dict[str, int] = {node: i for i, node in enumerate(self.nodes)}
+        self.states: dict[str, tuple[str, ...]] = {
+            node: tuple(str(s) for s in cpd.state_names[node]) for node, cpd in cpds.items()
+        }
+        self.card: dict[str, int] = {node: len(states) for node, states in self.states.items()}
+        self.parents: dict[str, tuple[str, ...]] = {node: tuple(cpd.variables[1:]) for node, cpd in cpds.items()}
+        self._state_index = {node: {s: i for i, s in enumerate(states)} for node, states in self.states.items()}
+        self.tables: dict[str, np.ndarray] = {}
+        for node, cpd in cpds.items():
+            for parent in self.parents[node]:
+                if [str(s) for s in cpd.state_names[parent]] != list(self.states[parent]):
+                    raise ValueError(f"the CPD of '{node}' orders the states of '{parent}' differently")
+            table = np.array(cpd.values, dtype=np.float64).reshape([self.card[v] for v in cpd.variables])
+            table.setflags(write=False)
+            self.tables[node] = table
+        children: dict[str, list[str]] = {node: [] for node in self.nodes}
+        for node, parents in self.parents.items():
+            for parent in parents:
+                children[parent].append(node)
+        self.children: dict[str, tuple[str, ...]] = {node: tuple(c) for node, c in children.items()}
+        self._factorised = {
+            node: f for node in self.nodes if not self.children[node] and (f := self._factorise(node)) is not None
+        }
+        # A root with one child, or a childless node with one parent, never widens the contraction.
+        splittable = [n for n in self.nodes if not self.parents[n] and len(self.children[n]) >= 2]
+        splittable_leaves = [n for n in self._factorised if len(self.parents[n]) >= 2]
+        every_root = frozenset(splittable)
+        base = self._cost(every_root, frozenset())
+        self.enumerated: tuple[str, ...] = tuple(
+            r for r in splittable if self._cost(every_root - {r}, frozenset()) > self.card[r] * base
+        )
+        # Greedy choice of the plan bits. Each round adds the choice that most shrinks the contraction, judged
+        # both in a well-filled case (every choice so far simplified: roots fixed, childless nodes factorised)
+        # and, at half weight, in a sparse one (only this choice simplified).
+        candidates = [r for r in splittable if r not in self.enumerated] + splittable_leaves
+        sparse = self._cost(*self._simplified(()))
+        chosen: list[str] = []
+        while len(chosen) < min(_PLAN_BITS, len(candidates)):
+            dense = self._cost(*self._simplified(chosen))
+            alone = {c: self._cost(*self._simplified([c])) / sparse for c in candidates if c not in chosen}
+            score = {c: self._cost(*self._simplified([*chosen, c])) / dense + 0.5 * alone[c] for c in alone}
+            chosen.append(min(score, key=lambda c: (score[c], self.index[c])))
+        self.plan_bits: tuple[str, ...] = tuple(chosen)
+        self._plans: dict[tuple[frozenset[str], frozenset[str]], _Plan] = {}
+        self._lock = threading.Lock()
+
+    def _factorise(self, node: str) -> _Factorised | None:
+        """The states of a childless node whose column over its parents is a product of one vector per parent."""
+        table = self.tables[node]
+        parents = self.parents[node]
+        if not parents:
+            return None
+        k = len(parents)
+        scale = np.ones(table.shape[0] + 1)
+        vectors = [np.ones((table.shape[0] + 1, self.card[p])) for p in parents]
+        rank1 = np.zeros(table.shape[0] + 1, dtype=bool)
+        rank1[-1] = True
+        for s in range(table.shape[0]):
+            column = table[s]
+            corner = column[(0,) * k]
+            if corner <= 0:
+                continue
+            parts = [column[(0,) * i + (slice(None),) + (0,) * (k - i - 1)] / corner for i in range(k)]
+            product = corner * math.prod(
+                np.reshape(u, (1,) * i + (-1,) + (1,) * (k - i - 1)) for i, u in enumerate(parts)
+            )
+            if np.allclose(product, column, rtol=_RANK1_TOLERANCE, atol=0.0):
+                rank1[s] = True
+                scale[s] = corner
+                for i, u in enumerate(parts):
+                    vectors[i][s] = u
+        for array in (scale, rank1, *vectors):
+            array.setflags(write=False)
+        return _Factorised(scale, tuple(vectors), rank1)
+
+    # ----------------------------------------------------------------------------------------- evidence
+
+    def encode(self, evidences: Iterable[Mapping[str, str]]) -> np.ndarray:
+        """The (cases, nodes) evidence array for {node: state} mappings; ValueError on an unknown node or state."""
+        rows = list(evidences)
+        codes = np.full((len(rows), len(self.nodes)), UNKNOWN, dtype=np.int16)
+        for i, evidence in enumerate(rows):
+            for node, state in evidence.items():
+                if node not in self.index:
+                    raise ValueError(f"'{node}' is not a node of the network")
+                try:
+                    codes[i, self.index[node]] = self._state_index[node][state]
+                except KeyError:
+                    raise ValueError(f"'{state}' is not a state of '{node}' ({', '.join(self.states[node])})") from None
+        return codes
+
+    def state_codes(self, node: str, states: Sequence[str]) -> np.ndarray:
+        """The state indices of `states` of `node` (UNKNOWN for None), for building evidence arrays column-wise."""
+        index = self._state_index[node]
+        return np.array([UNKNOWN if s is None else index[s] for s in states], dtype=np.int16)
+
+    # --------------------------------------------------------------------------------------- inference
+
+    def marginals(self, codes: np.ndarray, nodes: Sequence[str]) -> dict[str, np.ndarray]:
+        """{node: (cases, states) array of P(node = state | the case's evidence)} for each node in `nodes`.
+
+        An observed node gets probability 1 for its observed state. A case whose evidence is impossible
+        (probability zero) gets NaN.
+        """
+        codes = np.asarray(codes)
+        if codes.ndim != 2 or codes.shape[1] != len(self.nodes):
+            raise ValueError(f"evidence must be a (cases, {len(self.nodes)}) array")
+        nodes = list(dict.fromkeys(nodes))
+        for node in nodes:
+            if node not in self.index:
+                raise ValueError(f"'{node}' is not a node of the network")
+        for j, node in enumerate(self.nodes):
+            if codes.size and (codes[:, j].min() < UNKNOWN or codes[:, j].max() >= self.card[node]):
+                raise ValueError(f"evidence for '{node}' holds a state index outside 0-{self.card[node] - 1}")
+        n = codes.shape[0]
+        joint = {node: np.zeros((n, self.card[node])) for node in nodes}
+        total = np.zeros(n)
+        keys = np.zeros(n, dtype=np.int64)
+        for bit, node in enumerate(self.plan_bits):
+            column = codes[:, self.index[node]].astype(np.int64)
+            if node in self._factorised:
+                simple = self._factorised[node].rank1[column]
+                if node in nodes:
+                    simple &= column != UNKNOWN
+            else:
+                simple = column != UNKNOWN
+            keys |= simple.astype(np.int64) << bit
+        bits = len(self.plan_bits)
+        while bits and len(np.unique(keys)) > max(1, n // _CASES_PER_PLAN):
+            bits -= 1
+            keys &= (1 << bits) - 1
+        order = np.argsort(keys, kind="stable")
+        bounds = np.flatnonzero(np.diff(keys[order])) + 1
+        for rows in np.split(order, bounds) if n else ():
+            key = int(keys[rows[0]])
+            chosen = {node for bit, node in enumerate(self.plan_bits) if key >> bit & 1}
+            conditioned = frozenset(self.enumerated) | {r for r in chosen if r not in self._factorised}
+            plan = self._plan(conditioned, frozenset(chosen & self._factorised.keys()))
+            self._run_plan(plan, codes, rows, nodes, joint, total)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return {node: joint[node] / total[:, None] for node in nodes}
+
+    def _run_plan(
+        self,
+        plan: _Plan,
+        codes: np.ndarray,
+        rows: np.ndarray,
+        nodes: Sequence[str],
+        joint: dict[str, np.ndarray],
+        total: np.ndarray,
+    ) -> None:
+        sub_rows, fixed = self._expand(plan, codes, rows)
+        batch = max(16, _BATCH_BYTES // plan.bytes_per_sub_row)
+        for start in range(0, len(sub_rows), batch):
+            part = slice(start, start + batch)
+            case = sub_rows[part]
+            z, found = self._contract(plan, codes[case], {root: v[part] for root, v in fixed.items()}, nodes)
+            # The sub-rows of one case are adjacent: sum each run, then add it to the case's row.
+            starts = np.flatnonzero(np.r_[True, case[1:] != case[:-1]])
+            target = case[starts]
+            total[target] += np.add.reduceat(z, starts)
+            for node, m in found.items():
+                joint[node][target] += np.add.reduceat(m, starts, axis=0)
+
+    def _expand(self, plan: _Plan, codes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """One sub-row per combination of states of the plan's unobserved conditioned roots."""
+        sub_rows = rows
+        values = {root: codes[rows, self.index[root]].astype(np.intp) for root in plan.conditioned}
+        for root in plan.conditioned:
+            unknown = values[root] == UNKNOWN
+            if not unknown.any():
+                continue
+            repeats = np.where(unknown, self.card[root], 1)
+            starts = np.cumsum(repeats) - repeats
+            sub_rows = np.repeat(sub_rows, repeats)
+            values = {r: np.repeat(v, repeats) for r, v in values.items()}
+            offset = np.arange(len(sub_rows)) - np.repeat(starts, repeats)
+            values[root] = np.where(np.repeat(unknown, repeats), offset, values[root])
+        return sub_rows, values
+
+    def _contract(
+        self, plan: _Plan, codes: np.ndarray, fixed: dict[str, np.ndarray], nodes: Sequence[str]
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """Z and the (sub-rows, states) joints P(node, evidence) for one batch of sub-rows of one plan."""
+        s = len(codes)
+        weight = np.ones(s)
+        for root in plan.conditioned:
+            weight *= self.tables[root][fixed[root]]
+        for node in plan.factorised:
+            state = codes[:, self.index[node]]
+            factor = self._factorised[node]
+            weight *= factor.scale[state]
+            for parent, vectors in zip(self.parents[node], factor.vectors, strict=True):
+                if parent in fixed:
+                    weight *= vectors[state, fixed[parent]]
+        lam = self._evidence(codes)
+        values: list[np.ndarray] = [self._leaf_value(leaf, codes, fixed, lam) for leaf in plan.leaves]
+        for step in plan.steps:
+            values.append(np.einsum(step.forward, *(values[i] for i in step.inputs)))
+        z = values[-1] if plan.steps else np.ones(s)
+        wanted = {plan.leaf_of[n] if n in plan.leaf_of and n not in plan.read_from else -1 for n in nodes}
+        wanted |= {plan.read_from[n][0] for n in nodes if n in plan.read_from}
+        grads: list[np.ndarray | None] = [None] * len(values)
+        if plan.steps:
+            grads[-1] = np.ones(s)
+        for step in reversed(plan.steps):
+            g = grads[step.output]
+            if step.output not in wanted:
+                grads[step.output] = None
+            if g is None:
+                continue
+            for k, i in enumerate(step.inputs):
+                if wanted.isdisjoint(step.below[k]):
+                    continue
+                others = [values[j] for m, j in enumerate(step.inputs) if m != k]
+                grad = np.einsum(step.backward[k], g, *others)
+                if step.reshape[k] is not None:
+                    grad = np.broadcast_to(grad.reshape(step.reshape[k]), values[i].shape)
+                grads[i] = grad
+        found: dict[str, np.ndarray] = {}
+        for node in nodes:
+            column = codes[:, self.index[node]]
+            if node in plan.conditioned:
+                m = np.zeros((s, self.card[node]))
+                m[np.arange(s), fixed[node]] = z
+            elif node in plan.factorised:
+                # only observed nodes are factorised when their marginal is asked for
+                m = np.zeros((s, self.card[node]))
+                m[np.arange(s), column] = z
+            elif node in plan.read_from:
+                i, axis = plan.read_from[node]
+                joint = np.moveaxis(values[i] * (grads[i] if plan.steps else 1.0), axis, 0)
+                m = joint.reshape(joint.shape[0], -1, s).sum(axis=1).T
+            else:
+                i = plan.leaf_of[node]
+                grad = grads[i] if plan.steps else np.ones_like(values[i])
+                m = self._absorbed_joint(plan.leaves[i], grad, fixed, lam.get(node))
+            found[node] = m * weight[:, None]
+        return z * weight, found
+
+    def _evidence(self, codes: np.ndarray) -> dict[str, np.ndarray]:
+        """{observed node: (states, sub-rows) evidence vectors}: one-hot where observed, ones where not."""
+        observed = np.flatnonzero((codes != UNKNOWN).any(axis=0))
+        if not observed.size:
+            return {}
+        node_of = np.repeat(observed, [self.card[self.nodes[j]] for j in observed])
+        state_of = np.concatenate([np.arange(self.card[self.nodes[j]]) for j in observed])
+        column = codes[:, node_of]
+        vectors = np.ascontiguousarray(((column == state_of) | (column == UNKNOWN)).T, dtype=np.float64)
+        bounds = np.cumsum([0] + [self.card[self.nodes[j]] for j in observed])
+        return {self.nodes[j]: vectors[a:b] for j, a, b in zip(observed, bounds, bounds[1:], strict=False)}
+
+    def _leaf_value(
+        self, leaf: _Leaf, codes: np.ndarray, fixed: dict[str, np.ndarray], evidence: dict[str, np.ndarray]
+    ) -> np.ndarray:
+        """The leaf tensor for these sub-rows, case axis last."""
+        s = len(codes)
+        lam = evidence.get(leaf.node)
+        if leaf.kind == "node":
+            for child, parent_axis in leaf.attached:
+                vector = self._factorised[child].vectors[parent_axis][codes[:, self.index[child]]].T
+                lam = vector if lam is None else lam * vector
+        if leaf.conditioned:
+            # numpy returns a gather along trailing axes as a transposed view: make the case axis contiguous
+            table = np.ascontiguousarray(leaf.table[(..., *(fixed[p] for p in leaf.conditioned))])
+        else:
+            table = leaf.table[..., None]
+        if leaf.kind == "absorbed":
+            if lam is None:
+                value = np.ones((*table.shape[1:-1], s))
+            elif leaf.conditioned:
+                value = np.einsum("s...n,sn->...n", table, lam)
+            else:
+                flat = leaf.table.reshape(leaf.table.shape[0], -1)
+                value = (flat.T @ lam).reshape((*leaf.table.shape[1:], s))
+        elif lam is not None:
+            value = table * lam.reshape((lam.shape[0], *(1,) * (table.ndim - 2), s))
+        else:
+            value = np.broadcast_to(table, (*table.shape[:-1], s))
+        for root, axis in leaf.roots:
+            prior = self.tables[root][:, None]
+            vector = prior * evidence[root] if root in evidence else prior
+            value = value * vector.reshape((1,) * axis + (vector.shape[0],) + (1,) * (value.ndim - axis - 2) + (-1,))
+        return value
+
+    def _absorbed_joint(
+        self, leaf: _Leaf, grad: np.ndarray, fixed: dict[str, np.ndarray], lam: np.ndarray | None
+    ) -> np.ndarray:
+        """P(an absorbed node = state, evidence) per sub-row, (sub-rows, states), from its leaf's gradient."""
+        s = grad.shape[-1]
+        if leaf.conditioned:
+            table = leaf.table[(..., *(fixed[p] for p in leaf.conditioned))]
+            joint = np.einsum("s...n,...n->ns", table, grad)
+        else:
+            flat = leaf.table.reshape(leaf.table.shape[0], -1)
+            joint = (flat @ np.reshape(grad, (flat.shape[1], s))).T
+        return joint if lam is None else joint * lam.T
+
+    # --------------------------------------------------------------------------------------- compiling
+
+    def _plan(self, conditioned: frozenset[str], factorised: frozenset[str]) -> _Plan:
+        key = (conditioned, factorised)
+        plan = self._plans.get(key)
+        if plan is None:
+            with self._lock:
+                plan = self._plans.get(key)
+                if plan is None:
+                    plan = self._compile(conditioned, factorised)
+                    self._plans[key] = plan
+        return plan
+
+    def _simplified(self, nodes: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
+        """(conditioned roots, factorised childless nodes) when `nodes` are simplified, with the enumerated roots."""
+        split = {n for n in nodes if n in self._factorised}
+        return frozenset(self.enumerated).union(n for n in nodes if n not in split), frozenset(split)
+
+    def _leaves(self, conditioned: frozenset[str], factorised: frozenset[str]) -> list[_Leaf]:
+        """The input tensors of the contraction with `conditioned` roots fixed and `factorised` nodes split."""
+        attached: dict[str, list[tuple[str, int]]] = {}
+        for child in factorised:
+            for axis, parent in enumerate(self.parents[child]):
+                if parent not in conditioned:
+                    attached.setdefault(parent, []).append((child, axis))
+        hosts: dict[str, list[str]] = {}
+        for root in self.nodes:
+            if not self.parents[root] and self.children[root] and root not in conditioned:
+                hosts.setdefault(self.children[root][0], []).append(root)
+        leaves = []
+        for node in self.nodes:
+            if node in conditioned or node in factorised or (not self.parents[node] and self.children[node]):
+                continue
+            family = (node, *self.parents[node])
+            fixed = tuple(p for p in self.parents[node] if p in conditioned)
+            # conditioned axes last: gathering them per sub-row leaves the case axis last
+            axes = [family.index(p) for p in fixed]
+            table = np.moveaxis(self.tables[node], axes, list(range(len(family) - len(axes), len(family))))
+            free = tuple(v for v in family if v not in conditioned)
+            kind = "node" if self.children[node] else "absorbed"
+            scope = free if kind == "node" else free[1:]
+            roots = tuple((root, scope.index(root)) for root in hosts.get(node, ()))
+            leaves.append(_Leaf(node, kind, scope, fixed, table, tuple(attached.get(node, ())), roots))
+        return leaves
+
+    def _cost(self, conditioned: frozenset[str], factorised: frozenset[str]) -> float:
+        """The greedy contraction's operation count per sub-row."""
+        return self._path_of([leaf.scope for leaf in self._leaves(conditioned, factorised)])[2]
+
+    def _compile(self, conditioned: frozenset[str], factorised: frozenset[str]) -> _Plan:
+        """The leaves and contraction steps with `conditioned` roots fixed and `factorised` nodes split."""
+        leaves = self._leaves(conditioned, factorised)
+        scopes = [leaf.scope for leaf in leaves]
+        # Every tensor's value and gradient can be alive at once: a generous bound, 8 bytes each.
+        steps = self._steps(scopes, len(leaves))
+        read_from = {}
+        for step in steps:
+            for i in step.inputs:
+                for axis, v in enumerate(scopes[i]):
+                    if v not in scopes[step.output] and self.children[v]:
+                        read_from.setdefault(v, (i, axis))
+        for i, leaf in enumerate(leaves):
+            if leaf.kind == "node" and leaf.node not in read_from:
+                read_from[leaf.node] = (i, 0)
+        bytes_per_sub_row = 16 * sum(math.prod(self.card[v] for v in scope) for scope in scopes) + 64
+        return _Plan(
+            conditioned=tuple(n for n in self.nodes if n in conditioned),
+            factorised=tuple(n for n in self.nodes if n in factorised),
+            leaves=tuple(leaves),
+            steps=tuple(steps),
+            leaf_of={leaf.node: i for i, leaf in enumerate(leaves)},
+            read_from=read_from,
+            bytes_per_sub_row=bytes_per_sub_row,
+        )
+
+    def _path_of(self, scopes: list[tuple[str, ...]]) -> tuple[list[tuple[int, ...]], dict[str, str], float]:
+        """opt_einsum's greedy pairwise path to one number per sub-row, the einsum letters, and its cost."""
+        variables = sorted({v for scope in scopes for v in scope})
+        symbol = {v: opt_einsum.get_symbol(i) for i, v in enumerate(variables)}
+        if not scopes:
+            return [], symbol, 0.0
+        equation = ",".join("".join(symbol[v] for v in scope) for scope in scopes) + "->"
+        shapes = [tuple(self.card[v] for v in scope) for scope in scopes]
+        path, info = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize="greedy")
+        return path, symbol, float(info.opt_cost)
+
+    def _steps(self, scopes: list[tuple[str, ...]], n_leaves: int) -> list[_Step]:
+        """Pairwise contraction steps down to one number per sub-row; appends each step's scope to `scopes`."""
+        path, symbol, _ = self._path_of(scopes)
+        batch = opt_einsum.get_symbol(len(symbol))
+        below: list[frozenset[int]] = [frozenset({i}) for i in range(n_leaves)]
+        steps: list[_Step] = []
+
+        def emit(inputs: tuple[int, ...], live: list[int]) -> int:
+            needed = {v for j in live for v in scopes[j]}
+            union = dict.fromkeys(v for i in inputs for v in scopes[i])
+            out_scope = tuple(v for v in union if v in needed)
+            steps.append(self._step(inputs, len(scopes), out_scope, scopes, symbol, batch, below))
+            scopes.append(out_scope)
+            below.append(frozenset({len(scopes) - 1}).union(*(below[i] for i in inputs)))
+            return len(scopes) - 1
+
+        current = list(range(len(scopes)))  # opt_einsum's operand list: used ones leave, results join the end
+        for group in path:
+            chosen = [current[i] for i in group]
+            for i in sorted(group, reverse=True):
+                del current[i]
+            acc, pending = chosen[0], chosen[1:]
+            if not pending:
+                acc = emit((acc,), current)
+            while pending:
+                other = pending.pop(0)
+                acc = emit((acc, other), current + pending)
+            current.append(acc)
+        if len(current) > 1 or (current and scopes[current[0]]):
+            raise AssertionError("the contraction path did not end in one number per sub-row")
+        return steps
+
+    def _step(
+        self,
+        inputs: tuple[int, ...],
+        output: int,
+        out_scope: tuple[str, ...],
+        scopes: list[tuple[str, ...]],
+        symbol: dict[str, str],
+        batch: str,
+        below: list[frozenset[int]],
+    ) -> _Step:
+        def term(scope: tuple[str, ...]) -> str:
+            return "".join(symbol[v] for v in scope) + batch
+
+        forward = ",".join(term(scopes[i]) for i in inputs) + "->" + term(out_scope)
+        backward = []
+        reshape: list[tuple[int, ...] | None] = []
+        for k, i in enumerate(inputs):
+            others = [scopes[j] for m, j in enumerate(inputs) if m != k]
+            present = set(out_scope).union(*others)
+            kept = tuple(v for v in scopes[i] if v in present)
+            backward.append(",".join([term(out_scope), *(term(o) for o in others)]) + "->" + term(kept))
+            # A variable summed here that only this input holds: the gradient is constant along it.
+            reshape.append(None if kept == scopes[i] else (*(self.card[v] if v in kept else 1 for v in scopes[i]), -1))
+        return _Step(
+            inputs=inputs,
+            output=output,
+            forward=forward,
+            backward=tuple(backward),
+            reshape=tuple(reshape),
+            below=tuple(below[i] for i in inputs),
+        )
+
+
+@cache
+def load_engine() -> Engine:
+    """The engine for the built-in network, compiled once per process."""
+    return Engine(load_network())
+
+
+__all__ = ["UNKNOWN", "Engine", "load_engine"]

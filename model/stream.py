@@ -1,0 +1,315 @@
+"""Scoring a CSV file in chunks: check it, read it, score it and write it without ever holding the whole file."""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import gc
+import io
+import multiprocessing
+import os
+import shutil
+import sys
+import tempfile
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import Future, ProcessPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
+
+from model.batch import Column, check_columns, output_columns, score_columns
+from model.fields import FIELD_BY_NAME, UnknownFieldError
+
+# Arrow reads the file in blocks of this many bytes, and one block is one chunk of rows scored together:
+# about 40,000 rows of the contract's 34 fields. Bigger chunks spread the engine's per-plan work over more
+# rows; smaller ones bound the memory each worker holds.
+BLOCK_BYTES = 16 * 2**20
+# CSV text is built this many rows at a time, so a chunk's text never exists twice over in memory.
+TEXT_ROWS = 8192
+# Below this many rows (estimated from the file size) a run stays in one process: starting workers costs
+# more than it saves.
+PARALLEL_MIN_ROWS = 50_000
+_BYTES_PER_ROW_GUESS = 60
+_SNIFF_BYTES = 64 * 2**10
+_NEEDS_QUOTES = '[",\r\n]'
+
+
+class InputError(Exception):
+    """A problem with the input that stops the run. The message is one line, meant for the user."""
+
+
+@dataclass(frozen=True)
+class Summary:
+    """How a run went: rows written, and how many of them have an error."""
+
+    rows: int
+    errors: int
+
+
+def default_jobs() -> int:
+    """The number of processors this process may run on."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def score_csv(
+    source: str,
+    output: str | None,
+    keep: Iterable[str] = (),
+    jobs: int = 1,
+    progress: Callable[[int], None] | None = None,
+    on_total: Callable[[int], None] | None = None,
+) -> Summary:
+    """Score the CSV at `source` ("-" for standard input) into `output` (None for standard output).
+
+    Raises InputError, before writing anything, for a missing, empty, binary or non-UTF-8 file, a row whose
+    field count differs from the header's, or a duplicate, unknown (not in `keep`) or clashing column: the
+    whole file is checked first (standard input is first copied to a temporary file for that). A file output
+    is written beside its target and renamed into place at the end, so a failed run leaves no partial file.
+    `on_total(rows)` is called once the rows are counted and `progress(rows)` after each chunk.
+    """
+    with contextlib.ExitStack() as stack:
+        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="backcheck-")))
+        if source == "-":
+            path, name = scratch / "stdin.csv", "standard input"
+            with path.open("wb") as copy:
+                shutil.copyfileobj(sys.stdin.buffer, copy, 2**20)
+        else:
+            path, name = Path(source), source
+        header = _check_header(path, name, keep)
+        # Workers are forked before this process starts any Arrow threads, which a forked child cannot inherit.
+        pool = None
+        if jobs > 1 and path.stat().st_size > PARALLEL_MIN_ROWS * _BYTES_PER_ROW_GUESS:
+            pool = stack.enter_context(_pool(jobs))
+        rows = sum(batch.num_rows for batch in _batches(path, name, header))
+        pa.default_memory_pool().release_unused()
+        if on_total is not None:
+            on_total(rows)
+        if output is None:
+            return _write(path, name, header, sys.stdout.buffer, pool, jobs, scratch, progress)
+        target = Path(output)
+        partial = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, and removed unless renamed)
+            dir=target.parent, prefix=f".{target.name}.", suffix=".partial", delete=False
+        )
+        try:
+            with partial:
+                summary = _write(path, name, header, partial, pool, jobs, scratch, progress)
+            Path(partial.name).replace(target)
+        finally:
+            Path(partial.name).unlink(missing_ok=True)
+        return summary
+    raise AssertionError("unreachable: the with block returns")
+
+
+# ----------------------------------------------------------------------------------------------- checking
+
+
+def _check_header(path: Path, name: str, keep: Iterable[str]) -> list[str]:
+    """The file's column names, once the file is known to exist, to be text and to have acceptable columns."""
+    if not path.exists():
+        raise InputError(f"{name}: no such file")
+    if path.is_dir():
+        raise InputError(f"{name}: is a directory, not a CSV file")
+    try:
+        with path.open("rb") as raw:
+            head = raw.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be read ({exc.strerror})") from None
+    if not head.removeprefix(b"\xef\xbb\xbf").strip():
+        raise InputError(f"{name}: is empty; a CSV file of cases starts with a header row of column names")
+    if b"\x00" in head:
+        raise InputError(f"{name}: holds binary data, not CSV text (a spreadsheet file? save it as CSV UTF-8)")
+    try:
+        with path.open(encoding="utf-8-sig", newline="") as text:
+            header = next(csv.reader(text))
+    except UnicodeDecodeError:
+        raise InputError(_not_utf8(path, name)) from None
+    except csv.Error as exc:
+        raise InputError(f"{name}: the header row is not valid CSV ({exc})") from None
+    try:
+        check_columns(header, keep)
+    except UnknownFieldError as exc:
+        raise InputError(f"{name}: {exc}; to pass an extra column through, name it with --keep") from None
+    except ValueError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    return header
+
+
+def _batches(path: Path, name: str, header: list[str]) -> Iterator[pa.RecordBatch]:
+    """The file's rows in blocks, every value a string exactly as written; InputError on a malformed file."""
+    try:
+        reader = pa_csv.open_csv(
+            path,
+            read_options=pa_csv.ReadOptions(block_size=BLOCK_BYTES),
+            # A blank line is no row, except in a one-column file, where it is an empty value.
+            parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=len(header) > 1),
+            convert_options=pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(header, pa.string()),
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+        yield from reader
+    except pa.ArrowInvalid as exc:
+        raise InputError(_explain(exc, path, name, header)) from None
+
+
+def _explain(exc: pa.ArrowInvalid, path: Path, name: str, header: list[str]) -> str:
+    message = str(exc)
+    if "invalid UTF8" in message:
+        return _not_utf8(path, name)
+    if "Expected" in message and "columns, got" in message:
+        return _ragged(path, name, len(header)) or f"{name}: {message.splitlines()[0]}"
+    return f"{name}: is not a valid CSV file ({message.splitlines()[0]})"
+
+
+def _not_utf8(path: Path, name: str) -> str:
+    """Where the file stops being UTF-8 (the slow way: only once it is known not to be)."""
+    with path.open("rb") as raw:
+        for number, line in enumerate(raw, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                byte = line[exc.start : exc.start + 1].hex()
+                return (
+                    f"{name}: is not UTF-8 text (line {number} holds the byte 0x{byte}); "
+                    "save it as 'CSV UTF-8' and try again"
+                )
+    return f"{name}: is not UTF-8 text; save it as 'CSV UTF-8' and try again"
+
+
+def _ragged(path: Path, name: str, width: int) -> str | None:
+    """Which line holds a row with the wrong number of fields (the slow way: only once one is known to)."""
+    with path.open(encoding="utf-8-sig", newline="") as text:
+        reader = csv.reader(text)
+        next(reader)
+        for row in reader:
+            if row and len(row) != width:
+                return (
+                    f"{name}: line {reader.line_num} has {len(row)} field{'s' * (len(row) != 1)} "
+                    f"but the header has {width}; every row needs one value per column (empty for unknown)"
+                )
+    return None
+
+
+# ------------------------------------------------------------------------------------------------ scoring
+
+
+@contextlib.contextmanager
+def _pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes, started now. Forked where possible: they share this process's loaded model."""
+    methods = multiprocessing.get_all_start_methods()
+    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    gc.freeze()  # objects that exist now are never collected, so forked children keep sharing their pages
+    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+        pool.submit(int).result()  # a fork-context pool forks all its workers at its first task
+        yield pool
+
+
+def _write(
+    path: Path,
+    name: str,
+    header: list[str],
+    sink: BinaryIO,
+    pool: ProcessPoolExecutor | None,
+    workers: int,
+    scratch: Path,
+    progress: Callable[[int], None] | None,
+) -> Summary:
+    sink.write(_csv_line([*header, *output_columns()]))
+    rows = errors = 0
+    batches = _batches(path, name, header)
+    if pool is None:
+        for batch in batches:
+            bad = 0
+            for text, n_bad in score_batch(batch):
+                sink.write(text)
+                bad += n_bad
+            rows, errors = rows + batch.num_rows, errors + bad
+            if progress is not None:
+                progress(batch.num_rows)
+    else:
+        # Each worker writes its chunk to a file of its own; this process copies them out in order. Two chunks
+        # per worker in flight keep the workers busy and bound the memory.
+        pending: deque[Future[tuple[str, int, int]]] = deque()
+        for number, batch in enumerate(batches):
+            if len(pending) >= 2 * workers:
+                rows, errors = _copy_out(pending.popleft().result(), sink, rows, errors, progress)
+            pending.append(pool.submit(score_batch_to_file, batch, str(scratch / f"chunk{number}.csv")))
+        while pending:
+            rows, errors = _copy_out(pending.popleft().result(), sink, rows, errors, progress)
+    sink.flush()
+    return Summary(rows, errors)
+
+
+def _copy_out(
+    done: tuple[str, int, int], sink: BinaryIO, rows: int, errors: int, progress: Callable[[int], None] | None
+) -> tuple[int, int]:
+    chunk, n, bad = done
+    with open(chunk, "rb") as text:
+        shutil.copyfileobj(text, sink, 2**20)
+    os.unlink(chunk)
+    if progress is not None:
+        progress(n)
+    return rows + n, errors + bad
+
+
+def score_batch_to_file(batch: pa.RecordBatch, chunk: str) -> tuple[str, int, int]:
+    """score_batch, written to the file `chunk`: (its path, rows, rows with errors). Runs in a worker."""
+    bad = 0
+    with open(chunk, "wb") as out:
+        for text, n_bad in score_batch(batch):
+            out.write(text)
+            bad += n_bad
+    pa.default_memory_pool().release_unused()
+    return chunk, batch.num_rows, bad
+
+
+def score_batch(batch: pa.RecordBatch) -> Iterator[tuple[bytes, int]]:
+    """A chunk of rows scored, as CSV text (input values unchanged, then the scores) in pieces, each with
+    how many of its rows have an error."""
+    columns = {}
+    for name in batch.schema.names:
+        field = FIELD_BY_NAME.get(name)
+        if field is not None and field.kind != "text":
+            encoded = pc.dictionary_encode(batch.column(name))
+            columns[name] = Column(encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist())
+    scores = score_columns(columns, batch.num_rows)
+    for start in range(0, batch.num_rows, TEXT_ROWS):
+        part = slice(start, start + TEXT_ROWS)
+        arrays = [column.slice(start, TEXT_ROWS) for column in batch.columns]
+        for values in scores.columns(part).values():
+            if values.dtype == object:
+                arrays.append(pa.array(values, type=pa.string()))
+            else:
+                arrays.append(pa.array(values, mask=np.isnan(values)).cast(pa.string()))
+        yield _csv_lines(arrays), int(np.count_nonzero(scores.error[part] != ""))
+
+
+def _csv_lines(arrays: list[pa.Array]) -> bytes:
+    """The rows of these string columns as CSV text: fields quoted only when they must be, one line per row."""
+    if not len(arrays[0]):
+        return b""
+    fields = []
+    for array in arrays:
+        array = pc.fill_null(array, "")
+        needs = pc.match_substring_regex(array, _NEEDS_QUOTES)
+        if pc.any(needs).as_py():
+            quoted = pc.binary_join_element_wise('"', pc.replace_substring(array, '"', '""'), '"', "")
+            array = pc.if_else(needs, quoted, array)
+        fields.append(array)
+    fields[-1] = pc.binary_join_element_wise(fields[-1], "\n", "")
+    lines = pc.binary_join_element_wise(*fields, ",")
+    offsets = np.frombuffer(lines.buffers()[1], dtype=np.int32)[lines.offset : lines.offset + len(lines) + 1]
+    return bytes(memoryview(lines.buffers()[2])[offsets[0] : offsets[-1]])
+
+
+def _csv_line(values: list[str]) -> bytes:
+    text = io.StringIO()
+    csv.writer(text, lineterminator="\n").writerow(values)
+    return text.getvalue().encode("utf-8")

@@ -12,7 +12,7 @@ import pandas as pd
 from model.care import care_level
 from model.evidence import evidence_from_values
 from model.fields import FIELD_BY_NAME, parse_case
-from model.inference import marginals, posteriors
+from model.inference import marginals, posteriors, posteriors_batch
 from model.spec import ContextNode, FindingNode, NetworkSpec, Sourced, load_spec
 
 
@@ -43,12 +43,14 @@ def answer_effects(case: Any) -> pd.DataFrame:
     answers = parse_case(case)
     evidence = evidence_from_values(answers)
     full = posteriors(evidence)
+    causes = load_spec().cause_ids
+    # Every leave-one-out case in one batch: the engine's cost is per batch far more than per row.
+    reduced = [{k: v for k, v in evidence.items() if k != field} for field in evidence]
+    without_all = posteriors_batch(reduced) if reduced else []
     rows = []
-    for field in evidence:
-        reduced = {k: v for k, v in evidence.items() if k != field}
-        without = posteriors(reduced)
-        for cause, p in full.items():
-            rows.append((field, answers[field], cause, p, without[cause], p - without[cause]))
+    for field, without in zip(evidence, without_all, strict=True):
+        for j, cause in enumerate(causes):
+            rows.append((field, answers[field], cause, full[cause], without[j], full[cause] - without[j]))
     frame = pd.DataFrame(rows, columns=["field", "value", "cause", "p_with", "p_without", "delta"])
     return frame.reindex(frame["delta"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
@@ -116,12 +118,19 @@ def next_questions(case: Any, top: int | None = 3) -> list[Question]:
     level_now = care_level(answers, now).level
     open_fields = [f for f in FIELD_BY_NAME if f in spec.nodes and f not in evidence]
     predicted = marginals(evidence, tuple(open_fields))
+    hypothetical = [(field, state) for field in open_fields for state in predicted[field]]
+    causes = spec.cause_ids
+    # Every hypothetical answer in one batch, as above.
+    batch = posteriors_batch([{**evidence, field: state} for field, state in hypothetical])
+    after_by_answer = {
+        key: dict(zip(causes, row.tolist(), strict=True)) for key, row in zip(hypothetical, batch, strict=True)
+    }
     questions = []
     for field in open_fields:
         change = p_care = 0.0
         outcomes = {}
         for state, p_state in predicted[field].items():
-            after = posteriors({**evidence, field: state})
+            after = after_by_answer[(field, state)]
             outcomes[state] = (p_state, after)
             change += p_state * sum(abs(after[c] - now[c]) for c in now)
             new_answers = {**answers, field: representative_value(field, state, spec)}

@@ -18,7 +18,7 @@ UNKNOWN = -1
 # case's structure better, but every plan costs a compilation and a pass of Python overhead per batch.
 _PLAN_BITS = 9
 # Working memory of one contraction batch (its values and gradients); a few MB keeps it in cache.
-_BATCH_BYTES = 32 * 2**20
+_BATCH_BYTES = 64 * 2**20
 _RANK1_TOLERANCE = 1e-12
 # Each plan's batch pays a fixed Python overhead of a few ms; below this many cases per plan, the least useful
 # plan bits are dropped for the call so that fewer, coarser plans run on more cases each.
@@ -186,6 +186,11 @@ class Engine:
             array.setflags(write=False)
         return _Factorised(scale, tuple(vectors), rank1)
 
+    @property
+    def plans_compiled(self) -> int:
+        """How many contraction plans this engine has compiled so far (one per evidence pattern met)."""
+        return len(self._plans)
+
     # ----------------------------------------------------------------------------------------- evidence
 
     def encode(self, evidences: Iterable[Mapping[str, str]]) -> np.ndarray:
@@ -222,12 +227,15 @@ class Engine:
         for node in nodes:
             if node not in self.index:
                 raise ValueError(f"'{node}' is not a node of the network")
-        for j, node in enumerate(self.nodes):
-            if codes.size and (codes[:, j].min() < UNKNOWN or codes[:, j].max() >= self.card[node]):
-                raise ValueError(f"evidence for '{node}' holds a state index outside 0-{self.card[node] - 1}")
+        cards = np.array([self.card[node] for node in self.nodes])
+        outside = ((codes < UNKNOWN) | (codes >= cards)).any(axis=0)
+        if outside.any():
+            node = self.nodes[int(np.argmax(outside))]
+            raise ValueError(f"evidence for '{node}' holds a state index outside 0-{self.card[node] - 1}")
         n = codes.shape[0]
-        joint = {node: np.zeros((n, self.card[node])) for node in nodes}
-        total = np.zeros(n)
+        # column 0: P(evidence); then each node's P(node = state, evidence), its states side by side
+        offsets = np.cumsum([1] + [self.card[node] for node in nodes]).tolist()
+        joint = np.zeros((n, offsets[-1]))
         keys = np.zeros(n, dtype=np.int64)
         for bit, node in enumerate(self.plan_bits):
             column = codes[:, self.index[node]].astype(np.int64)
@@ -249,9 +257,19 @@ class Engine:
             chosen = {node for bit, node in enumerate(self.plan_bits) if key >> bit & 1}
             conditioned = frozenset(self.enumerated) | {r for r in chosen if r not in self._factorised}
             plan = self._plan(conditioned, frozenset(chosen & self._factorised.keys()))
-            self._run_plan(plan, codes, rows, nodes, joint, total)
+            self._run_plan(plan, codes, rows, nodes, joint)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return {node: joint[node] / total[:, None] for node in nodes}
+            bounds = zip(nodes, offsets, offsets[1:], strict=False)
+            found = {node: joint[:, a:b] / joint[:, :1] for node, a, b in bounds}
+        for node, table in found.items():
+            # The joint and P(evidence) are summed in different orders: keep rounding inside [0, 1], and give an
+            # observed node exactly its state.
+            np.clip(table, 0.0, 1.0, out=table)
+            column = codes[:, self.index[node]]
+            observed = np.flatnonzero((column != UNKNOWN) & np.isfinite(table).all(axis=1))
+            table[observed] = 0.0
+            table[observed, column[observed]] = 1.0
+        return found
 
     def _run_plan(
         self,
@@ -259,21 +277,17 @@ class Engine:
         codes: np.ndarray,
         rows: np.ndarray,
         nodes: Sequence[str],
-        joint: dict[str, np.ndarray],
-        total: np.ndarray,
+        joint: np.ndarray,
     ) -> None:
         sub_rows, fixed = self._expand(plan, codes, rows)
         batch = max(16, _BATCH_BYTES // plan.bytes_per_sub_row)
         for start in range(0, len(sub_rows), batch):
             part = slice(start, start + batch)
             case = sub_rows[part]
-            z, found = self._contract(plan, codes[case], {root: v[part] for root, v in fixed.items()}, nodes)
+            found = self._contract(plan, codes[case], {root: v[part] for root, v in fixed.items()}, nodes)
             # The sub-rows of one case are adjacent: sum each run, then add it to the case's row.
             starts = np.flatnonzero(np.r_[True, case[1:] != case[:-1]])
-            target = case[starts]
-            total[target] += np.add.reduceat(z, starts)
-            for node, m in found.items():
-                joint[node][target] += np.add.reduceat(m, starts, axis=0)
+            joint[case[starts]] += np.add.reduceat(found, starts, axis=0)
 
     def _expand(self, plan: _Plan, codes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """One sub-row per combination of states of the plan's unobserved conditioned roots."""
@@ -293,8 +307,8 @@ class Engine:
 
     def _contract(
         self, plan: _Plan, codes: np.ndarray, fixed: dict[str, np.ndarray], nodes: Sequence[str]
-    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """Z and the (sub-rows, states) joints P(node, evidence) for one batch of sub-rows of one plan."""
+    ) -> np.ndarray:
+        """(sub-rows, 1 + states of `nodes`): P(evidence), then each node's P(node = state, evidence)."""
         s = len(codes)
         weight = np.ones(s)
         for root in plan.conditioned:
@@ -330,26 +344,32 @@ class Engine:
                 if step.reshape[k] is not None:
                     grad = np.broadcast_to(grad.reshape(step.reshape[k]), values[i].shape)
                 grads[i] = grad
-        found: dict[str, np.ndarray] = {}
+        found = np.empty((s, 1 + sum(self.card[node] for node in nodes)))
+        found[:, 0] = z
+        at = 1
+        products: dict[int, np.ndarray] = {}
         for node in nodes:
-            column = codes[:, self.index[node]]
+            block = found[:, at : at + self.card[node]]
+            at += self.card[node]
             if node in plan.conditioned:
-                m = np.zeros((s, self.card[node]))
-                m[np.arange(s), fixed[node]] = z
+                block[:] = 0.0
+                block[np.arange(s), fixed[node]] = z
             elif node in plan.factorised:
                 # only observed nodes are factorised when their marginal is asked for
-                m = np.zeros((s, self.card[node]))
-                m[np.arange(s), column] = z
+                block[:] = 0.0
+                block[np.arange(s), codes[:, self.index[node]]] = z
             elif node in plan.read_from:
                 i, axis = plan.read_from[node]
-                joint = np.moveaxis(values[i] * (grads[i] if plan.steps else 1.0), axis, 0)
-                m = joint.reshape(joint.shape[0], -1, s).sum(axis=1).T
+                if i not in products:
+                    products[i] = values[i] * grads[i] if plan.steps else values[i]
+                joint = np.moveaxis(products[i], axis, 0)
+                block[:] = joint.reshape(joint.shape[0], -1, s).sum(axis=1).T
             else:
                 i = plan.leaf_of[node]
                 grad = grads[i] if plan.steps else np.ones_like(values[i])
-                m = self._absorbed_joint(plan.leaves[i], grad, fixed, lam.get(node))
-            found[node] = m * weight[:, None]
-        return z * weight, found
+                block[:] = self._absorbed_joint(plan.leaves[i], grad, fixed, lam.get(node))
+        found *= weight[:, None]
+        return found
 
     def _evidence(self, codes: np.ndarray) -> dict[str, np.ndarray]:
         """{observed node: (states, sub-rows) evidence vectors}: one-hot where observed, ones where not."""

@@ -24,12 +24,13 @@ import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
 from model.batch import Column, check_columns, output_columns, score_columns
+from model.engine import load_engine
 from model.fields import FIELD_BY_NAME, UnknownFieldError
 
 # Arrow reads the file in blocks of this many bytes, and one block is one chunk of rows scored together:
 # about 40,000 rows of the contract's 34 fields. Bigger chunks spread the engine's per-plan work over more
 # rows; smaller ones bound the memory each worker holds.
-BLOCK_BYTES = 16 * 2**20
+BLOCK_BYTES = 8 * 2**20
 # CSV text is built this many rows at a time, so a chunk's text never exists twice over in memory.
 TEXT_ROWS = 8192
 # Below this many rows (estimated from the file size) a run stays in one process: starting workers costs
@@ -85,7 +86,7 @@ def score_csv(
         # Workers are forked before this process starts any Arrow threads, which a forked child cannot inherit.
         pool = None
         if jobs > 1 and path.stat().st_size > PARALLEL_MIN_ROWS * _BYTES_PER_ROW_GUESS:
-            pool = stack.enter_context(_pool(jobs))
+            pool = stack.enter_context(_pool(jobs - 1))
         rows = sum(batch.num_rows for batch in _batches(path, name, header))
         pa.default_memory_pool().release_unused()
         if on_total is not None:
@@ -141,22 +142,31 @@ def _check_header(path: Path, name: str, keep: Iterable[str]) -> list[str]:
 
 
 def _batches(path: Path, name: str, header: list[str]) -> Iterator[pa.RecordBatch]:
-    """The file's rows in blocks, every value a string exactly as written; InputError on a malformed file."""
+    """The file's rows in blocks, every value a string exactly as written; InputError on a malformed file.
+
+    Arrow reads through a Python file object and on this thread: given a path, it reads many blocks ahead,
+    and memory would grow with the gap between reading and scoring.
+    """
     try:
-        reader = pa_csv.open_csv(
-            path,
-            read_options=pa_csv.ReadOptions(block_size=BLOCK_BYTES),
-            # A blank line is no row, except in a one-column file, where it is an empty value.
-            parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=len(header) > 1),
-            convert_options=pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(header, pa.string()),
-                strings_can_be_null=False,
-                quoted_strings_can_be_null=False,
-            ),
-        )
-        yield from reader
+        with path.open("rb") as raw:
+            yield from _parsed(raw, header)
     except pa.ArrowInvalid as exc:
         raise InputError(_explain(exc, path, name, header)) from None
+
+
+def _parsed(raw: BinaryIO, header: list[str]) -> Iterator[pa.RecordBatch]:
+    reader = pa_csv.open_csv(
+        raw,
+        read_options=pa_csv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False),
+        # A blank line is no row, except in a one-column file, where it is an empty value.
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=len(header) > 1),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()),
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    yield from reader
 
 
 def _explain(exc: pa.ArrowInvalid, path: Path, name: str, header: list[str]) -> str:
@@ -205,6 +215,8 @@ def _pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
     """Worker processes, started now. Forked where possible: they share this process's loaded model."""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+    if context.get_start_method() == "fork":
+        load_engine()  # built once, here, and inherited
     gc.freeze()  # objects that exist now are never collected, so forked children keep sharing their pages
     with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
         pool.submit(int).result()  # a fork-context pool forks all its workers at its first task
@@ -234,13 +246,20 @@ def _write(
             if progress is not None:
                 progress(batch.num_rows)
     else:
-        # Each worker writes its chunk to a file of its own; this process copies them out in order. Two chunks
-        # per worker in flight keep the workers busy and bound the memory.
+        # This process scores every `workers + 1`-th chunk itself, the workers the others (a process less holds
+        # the model in memory). Every chunk goes to a file of its own and is copied out in order; a chunk per
+        # process in flight keeps them all busy and bounds the memory.
         pending: deque[Future[tuple[str, int, int]]] = deque()
         for number, batch in enumerate(batches):
-            if len(pending) >= 2 * workers:
+            chunk = str(scratch / f"chunk{number}.csv")
+            if number % (workers + 1):
+                pending.append(pool.submit(score_batch_to_file, batch, chunk))
+            else:
+                here: Future[tuple[str, int, int]] = Future()
+                here.set_result(score_batch_to_file(batch, chunk))
+                pending.append(here)
+            while pending and (len(pending) > workers or pending[0].done()):
                 rows, errors = _copy_out(pending.popleft().result(), sink, rows, errors, progress)
-            pending.append(pool.submit(score_batch_to_file, batch, str(scratch / f"chunk{number}.csv")))
         while pending:
             rows, errors = _copy_out(pending.popleft().result(), sink, rows, errors, progress)
     sink.flush()
@@ -274,11 +293,17 @@ def score_batch(batch: pa.RecordBatch) -> Iterator[tuple[bytes, int]]:
     """A chunk of rows scored, as CSV text (input values unchanged, then the scores) in pieces, each with
     how many of its rows have an error."""
     columns = {}
+    plain = []  # per column of the output: True when no value can need quotes, so none is searched
     for name in batch.schema.names:
         field = FIELD_BY_NAME.get(name)
         if field is not None and field.kind != "text":
             encoded = pc.dictionary_encode(batch.column(name))
-            columns[name] = Column(encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist())
+            values = encoded.dictionary.to_pylist()
+            columns[name] = Column(encoded.indices.to_numpy(zero_copy_only=False), values)
+            plain.append(not any(c in v for v in values for c in ',"\r\n'))
+        else:
+            plain.append(False)
+    plain += [name not in ("care_reasons", "error") for name in output_columns()]
     scores = score_columns(columns, batch.num_rows)
     for start in range(0, batch.num_rows, TEXT_ROWS):
         part = slice(start, start + TEXT_ROWS)
@@ -288,20 +313,24 @@ def score_batch(batch: pa.RecordBatch) -> Iterator[tuple[bytes, int]]:
                 arrays.append(pa.array(values, type=pa.string()))
             else:
                 arrays.append(pa.array(values, mask=np.isnan(values)).cast(pa.string()))
-        yield _csv_lines(arrays), int(np.count_nonzero(scores.error[part] != ""))
+        yield _csv_lines(arrays, plain), int(np.count_nonzero(scores.error[part] != ""))
 
 
-def _csv_lines(arrays: list[pa.Array]) -> bytes:
-    """The rows of these string columns as CSV text: fields quoted only when they must be, one line per row."""
+def _csv_lines(arrays: list[pa.Array], plain: list[bool]) -> bytes:
+    """The rows of these string columns as CSV text: fields quoted only when they must be, one line per row.
+
+    A column marked plain holds no value that needs quotes and is not searched.
+    """
     if not len(arrays[0]):
         return b""
     fields = []
-    for array in arrays:
+    for array, clean in zip(arrays, plain, strict=True):
         array = pc.fill_null(array, "")
-        needs = pc.match_substring_regex(array, _NEEDS_QUOTES)
-        if pc.any(needs).as_py():
-            quoted = pc.binary_join_element_wise('"', pc.replace_substring(array, '"', '""'), '"', "")
-            array = pc.if_else(needs, quoted, array)
+        if not clean:
+            needs = pc.match_substring_regex(array, _NEEDS_QUOTES)
+            if pc.any(needs).as_py():
+                quoted = pc.binary_join_element_wise('"', pc.replace_substring(array, '"', '""'), '"', "")
+                array = pc.if_else(needs, quoted, array)
         fields.append(array)
     fields[-1] = pc.binary_join_element_wise(fields[-1], "\n", "")
     lines = pc.binary_join_element_wise(*fields, ",")

@@ -1,8 +1,8 @@
-"""Benchmark figures (printed, never asserted): engine vs pgmpy per row, single-case latency, 1M-row CLI run.
+"""Benchmark figures (printed, never asserted): the engine against pgmpy per row, one case, a 1M-row CLI run.
 
-Run with `make bench`. Options: --rows N (CSV rows for the command-line run, default 1,000,000),
---cases N (random cases for the engine comparison, default 2,000), --ve-cases N (how many of those pgmpy
-scores one by one, default all).
+Run with `make bench`. Options: --cases N (random cases for the engine comparison, default 2,000), --ve-cases N
+(how many of those pgmpy scores one at a time, default all of them), --rows N (generated CSV rows for the
+command-line run, default 1,000,000), --unknown P (share of fields left unknown, default 0.4), --jobs N.
 """
 
 from __future__ import annotations
@@ -19,96 +19,118 @@ from pathlib import Path
 
 import numpy as np
 
+from model.engine import load_engine
 from model.evidence import evidence_from_case
 from model.fields import FIELDS
 from model.inference import posteriors, posteriors_batch, reference_posteriors
+from model.spec import load_spec
 
-UNKNOWN_RATE = 0.4
 
-
-def random_values(rng: np.random.Generator, n: int) -> dict[str, list[str]]:
-    """n random valid values per field, ~40% of them empty (unknown), as CSV text."""
-    columns: dict[str, list[str]] = {"case_id": [f"c{i}" for i in range(n)]}
+def random_values(rng: np.random.Generator, n: int, unknown: float) -> dict[str, list[str]]:
+    """n random valid cases as CSV text, column by column: each field empty (unknown) with probability `unknown`,
+    roots included, otherwise any value the contract accepts, uniformly."""
+    columns: dict[str, list[str]] = {}
     for field in FIELDS:
         if field.kind == "text":
-            continue
-        if field.kind == "yesno":
-            pool = np.array(["yes", "no"])
-            values = pool[rng.integers(0, 2, n)]
+            values = np.char.add("c", np.arange(n).astype(str))
+        elif field.kind == "yesno":
+            values = np.array(["yes", "no"])[rng.integers(0, 2, n)]
         elif field.kind == "choice":
-            pool = np.array(field.choices)
-            values = pool[rng.integers(0, len(pool), n)]
+            values = np.array(field.choices)[rng.integers(0, len(field.choices), n)]
         elif field.kind == "integer":
             values = rng.integers(int(field.low), int(field.high) + 1, n).astype(str)
         else:
-            high = field.high if field.high is not None else 90
-            values = np.char.mod("%.1f", rng.uniform(field.low, high, n))
-        values = np.where(rng.random(n) < UNKNOWN_RATE, "", values)
+            values = np.char.mod("%.1f", rng.uniform(field.low, field.high if field.high is not None else 90, n))
+        if field.kind != "text":
+            values = np.where(rng.random(n) < unknown, "", values)
         columns[field.name] = values.tolist()
     return columns
 
 
-def engine_vs_pgmpy(cases: int, ve_cases: int) -> None:
-    columns = random_values(np.random.default_rng(1), cases)
-    rows = [{k: v[i] for k, v in columns.items() if k != "case_id"} for i in range(cases)]
-    evidences = [evidence_from_case(r) for r in rows]
-    posteriors_batch(evidences[:10])  # compile outside the timing
+def random_evidences(seed: int, n: int, unknown: float) -> list[dict[str, str]]:
+    columns = random_values(np.random.default_rng(seed), n, unknown)
+    fields = [name for name in columns if name != "case_id"]
+    return [evidence_from_case({name: columns[name][i] for name in fields}) for i in range(n)]
+
+
+def engine_vs_pgmpy(cases: int, ve_cases: int, unknown: float) -> None:
+    start = time.perf_counter()
+    engine = load_engine()
+    print(f"engine compiled from the pgmpy network in {time.perf_counter() - start:.1f} s")
+    evidences = random_evidences(1, cases, unknown)
+    start = time.perf_counter()
+    first = posteriors_batch(evidences)
+    cold = time.perf_counter() - start
+    # warm: contraction plans are compiled once per process, on first use
     start = time.perf_counter()
     posteriors_batch(evidences)
-    engine_rate = cases / (time.perf_counter() - start)
-    reference_posteriors({})
+    warm = time.perf_counter() - start
+    reference_posteriors({})  # pgmpy builds its elimination structures on first use
+    causes = load_spec().cause_ids
+    worst = 0.0
     start = time.perf_counter()
-    for evidence in evidences[:ve_cases]:
-        reference_posteriors(evidence)
+    for i, evidence in enumerate(evidences[:ve_cases]):
+        reference = reference_posteriors(evidence)
+        worst = max(worst, max(abs(first[i, j] - reference[c]) for j, c in enumerate(causes)))
     ve_rate = ve_cases / (time.perf_counter() - start)
-    print(f"{cases:,} random cases, {UNKNOWN_RATE:.0%} of fields unknown")
-    print(f"  compiled engine, one batch:    {engine_rate:12,.0f} rows/s")
-    print(f"  pgmpy VE, one row at a time:   {ve_rate:12,.1f} rows/s  (on {ve_cases:,} of them)")
-    print(f"  ratio:                         {engine_rate / ve_rate:12,.0f}x")
+    engine_rate = cases / warm
+    print(f"{cases:,} random cases, {unknown:.0%} of the fields unknown (roots included)")
+    print(f"  compiled engine, one batch:      {engine_rate:10,.0f} rows/s  ({cases / cold:,.0f} rows/s on first use,")
+    print(f"                                   which compiles {engine.plans_compiled} contraction plans)")
+    print(f"  pgmpy VE, one row at a time:     {ve_rate:10,.1f} rows/s  (one query per cause, {ve_cases:,} rows)")
+    print(f"  ratio:                           {engine_rate / ve_rate:10,.0f}x")
+    print(f"  largest difference from pgmpy:   {worst:10.1e}")
     latencies = []
-    for evidence in evidences[:300]:
+    for evidence in random_evidences(2, 300, unknown):
         start = time.perf_counter()
         posteriors(evidence)
         latencies.append(time.perf_counter() - start)
     print(
-        f"  single case (the app's path):  median {statistics.median(latencies) * 1e3:.2f} ms, "
-        f"95th percentile {np.percentile(latencies, 95) * 1e3:.2f} ms"
+        f"  one case (the app's path):       median {statistics.median(latencies) * 1e3:.1f} ms, "
+        f"95th percentile {np.percentile(latencies, 95) * 1e3:.1f} ms"
     )
 
 
-def _tree_rss(pid: int) -> int:
-    """Resident memory in bytes of a process and all its descendants (Linux /proc)."""
-    total, pending = 0, [pid]
+def _pss(pid: int) -> int:
+    """Proportional set size in bytes: the process's own pages plus its share of pages it shares (Linux)."""
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    return 0
+
+
+def _tree(pid: int) -> list[int]:
+    found, pending = [], [pid]
     while pending:
         current = pending.pop()
+        found.append(current)
         try:
-            with open(f"/proc/{current}/status") as fh:
-                for line in fh:
-                    if line.startswith("VmRSS:"):
-                        total += int(line.split()[1]) * 1024
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
+            pending += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
         except OSError:
             continue
-        pending += [int(c) for c in children]
-    return total
+    return found
 
 
-def command_line(rows: int) -> None:
+def command_line(rows: int, unknown: float, jobs: int | None) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / "cases.csv", Path(tmp) / "scored.csv"
-        start = time.perf_counter()
-        rng = np.random.default_rng(2)
-        with source.open("w", encoding="utf-8") as fh:
+        rng = np.random.default_rng(3)
+        with source.open("w", encoding="utf-8") as out:
             for offset in range(0, rows, 100_000):
-                columns = random_values(rng, min(100_000, rows - offset))
+                columns = random_values(rng, min(100_000, rows - offset), unknown)
+                columns["case_id"] = [f"c{offset + i}" for i in range(len(columns["case_id"]))]
                 if offset == 0:
-                    fh.write(",".join(columns) + "\n")
-                fh.write("\n".join(",".join(row) for row in zip(*columns.values(), strict=True)) + "\n")
-        print(
-            f"{rows:,} generated rows ({source.stat().st_size / 2**20:,.0f} MiB) in {time.perf_counter() - start:.1f} s"
-        )
+                    out.write(",".join(columns) + "\n")
+                out.write("\n".join(",".join(row) for row in zip(*columns.values(), strict=True)) + "\n")
+        print(f"{rows:,} generated rows ({source.stat().st_size / 2**20:,.0f} MiB), same kind of cases")
         command = [sys.executable, "-m", "model", "score", str(source), "-o", str(target), "--quiet"]
+        if jobs:
+            command += ["--jobs", str(jobs)]
         start = time.perf_counter()
+        cpu_before = os.times()
         process = subprocess.Popen(command)
         peak = 0
         done = threading.Event()
@@ -116,7 +138,7 @@ def command_line(rows: int) -> None:
         def watch() -> None:
             nonlocal peak
             while not done.is_set():
-                peak = max(peak, _tree_rss(process.pid))
+                peak = max(peak, sum(_pss(p) for p in _tree(process.pid)))
                 time.sleep(0.05)
 
         watcher = threading.Thread(target=watch)
@@ -125,21 +147,27 @@ def command_line(rows: int) -> None:
         done.set()
         watcher.join()
         elapsed = time.perf_counter() - start
-        print(f"  backcheck score CSV to CSV:    {elapsed:.1f} s ({rows / elapsed:,.0f} rows/s), exit {code}")
-        print(f"  peak memory (all processes):   {peak / 2**20:,.0f} MiB on {os.cpu_count()} processors")
-        with target.open(encoding="utf-8") as fh:
-            written = sum(1 for _ in fh) - 1
-        print(f"  rows written:                  {written:,}")
+        cpu = sum(os.times()[2:4]) - sum(cpu_before[2:4])
+        with target.open(encoding="utf-8") as scored:
+            written = sum(1 for _ in scored) - 1
+        print(f"  backcheck score, CSV to CSV:     {elapsed:10.1f} s  ({rows / elapsed:,.0f} rows/s), exit {code}")
+        print(f"  processor time, all processes:   {cpu:10.1f} s")
+        print(f"  peak memory, all processes:      {peak / 2**20:10,.0f} MiB  (proportional set size)")
+        print(f"  rows written:                    {written:10,}")
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--cases", type=int, default=2_000)
     parser.add_argument("--ve-cases", type=int, default=None)
+    parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--unknown", type=float, default=0.4)
+    parser.add_argument("--jobs", type=int, default=None)
     args = parser.parse_args()
-    engine_vs_pgmpy(args.cases, args.ve_cases or args.cases)
-    command_line(args.rows)
+    load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    print(f"{os.cpu_count()} processors, load average {load:.1f} at the start (other work slows every figure)")
+    engine_vs_pgmpy(args.cases, min(args.ve_cases or args.cases, args.cases), args.unknown)
+    command_line(args.rows, args.unknown, args.jobs)
     return 0
 
 

@@ -1,0 +1,169 @@
+"""Vectorised batch scoring: the same answers as diagnose() row by row, bad rows kept in place, columns checked."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from model.batch import REASON_SEPARATOR, check_columns, output_columns, score_cases
+from model.care import care_level
+from model.diagnose import diagnose
+from model.fields import FIELD_BY_NAME, FIELDS, CaseError, UnknownFieldError, parse_case
+from model.spec import load_spec
+
+CAUSES = load_spec().cause_ids
+PROBABILITY_COLUMNS = [f"p_{c}" for c in CAUSES]
+
+# Per field: valid spellings (any case and spacing the contract accepts) and values it must refuse.
+GOOD = {
+    "yesno": ["yes", "no", "Y", " n ", "TRUE", "false", "1", "0", "unknown"],
+    "integer": ["10", "35", "52", "70", "110", " 64 "],
+    "number": ["0", "2", "6.5", "10", "30"],
+}
+BAD = {
+    "yesno": ["maybe", "2", "yess"],
+    "choice": ["lifitng", "?", "none of these"],
+    "integer": ["9", "300", "40.5", "forty"],
+    "number": ["-1", "eleven", "nan", "inf"],
+}
+
+
+def good_values(field: str) -> list[str]:
+    spec = FIELD_BY_NAME[field]
+    if spec.kind == "choice":
+        return [*spec.choices, spec.choices[0].upper(), f" {spec.choices[-1]} "]
+    if field == "severity":
+        return ["0", "3", "5.5", "7", "10"]
+    return GOOD[spec.kind]
+
+
+@st.composite
+def frames(draw: st.DrawFn, bad_rate: float) -> pd.DataFrame:
+    """A frame of some of the contract's columns, in any order: values known, unknown ("") or, rarely, bad."""
+    names = draw(st.lists(st.sampled_from([f.name for f in FIELDS if f.kind != "text"]), min_size=1, unique=True))
+    n = draw(st.integers(min_value=1, max_value=25))
+    columns = {"case_id": [f"c{i}" for i in range(n)]}
+    for name in names:
+        kind = FIELD_BY_NAME[name].kind
+        choices = st.sampled_from(good_values(name))
+        if bad_rate:
+            choices = st.one_of(choices, st.sampled_from(BAD[kind])) if draw(st.booleans()) else choices
+        columns[name] = [draw(st.just("") | choices) for _ in range(n)]
+    return pd.DataFrame(columns)
+
+
+def assert_row_matches_diagnose(row: pd.Series, case: dict[str, str]) -> None:
+    try:
+        expected = diagnose(case)
+    except CaseError as exc:
+        assert row["error"] == str(exc)
+        assert all(math.isnan(row[c]) for c in PROBABILITY_COLUMNS)
+        assert row["top_cause"] == row["care"] == row["care_reasons"] == ""
+        return
+    assert row["error"] == ""
+    assert max(abs(row[f"p_{c}"] - expected.posteriors[c]) for c in CAUSES) <= 1e-12
+    assert row["top_cause"] == expected.top_cause
+    assert row["care"] == expected.care.level
+    assert row["care_reasons"] == REASON_SEPARATOR.join(expected.care.reasons)
+
+
+@settings(max_examples=30, deadline=None)
+@given(frames(bad_rate=0.0))
+def test_every_valid_row_scores_as_diagnose_does(frame: pd.DataFrame) -> None:
+    # care advice is worked out column by column in batch.py: this pins it to care.care_level
+    scored = score_cases(frame)
+    for (_, row), case in zip(scored.iterrows(), frame.to_dict("records"), strict=True):
+        assert_row_matches_diagnose(row, case)
+
+
+@settings(max_examples=25, deadline=None)
+@given(frames(bad_rate=0.3))
+def test_bad_rows_keep_their_place_with_the_message_parse_case_gives(frame: pd.DataFrame) -> None:
+    scored = score_cases(frame)
+    assert scored["case_id"].tolist() == frame["case_id"].tolist()
+    for (_, row), case in zip(scored.iterrows(), frame.to_dict("records"), strict=True):
+        assert_row_matches_diagnose(row, case)
+
+
+def test_the_output_is_the_input_then_the_contracts_columns() -> None:
+    frame = pd.DataFrame({"case_id": ["NA", "null", ""], "sex": [" Female ", "MALE", ""], "age": ["40", "", "x"]})
+    scored = score_cases(frame)
+    assert list(scored.columns) == [*frame.columns, *output_columns()]
+    assert output_columns() == [*PROBABILITY_COLUMNS, "top_cause", "care", "care_reasons", "error"]
+    pd.testing.assert_frame_equal(scored[frame.columns], frame)  # "NA", "null" and the spaces survive
+    assert scored["error"].tolist() == ["", "", "age: 'x' is not a number; expected a whole number from 10 to 110"]
+    probabilities = scored.loc[:1, PROBABILITY_COLUMNS].to_numpy()
+    assert np.all((probabilities >= 0) & (probabilities <= 1))
+
+
+def test_every_error_in_a_row_is_named_in_field_order() -> None:
+    case = {"severity": "11", "activity": "chess", "fever": "maybe"}
+    error = score_cases(pd.DataFrame({k: [v] for k, v in case.items()})).loc[0, "error"]
+    with pytest.raises(CaseError) as raised:
+        parse_case(case)
+    assert error == str(raised.value)
+    assert error.index("activity:") < error.index("severity:") < error.index("fever:")
+
+
+def test_values_of_other_types_read_as_parse_case_reads_them() -> None:
+    # 1 == 1.0 == True in Python, but the contract reads them differently (1.0 is no yes/no)
+    values = [1, 1.0, True, "1", 0, None, float("nan"), "yes"]
+    scored = score_cases(pd.DataFrame({"fever": pd.Series(values, dtype=object)}))
+    for (_, row), value in zip(scored.iterrows(), values, strict=True):
+        assert_row_matches_diagnose(row, {"fever": value})
+    assert scored.loc[1, "error"] != "" and scored.loc[0, "error"] == ""
+
+
+def test_a_numeric_frame_scores_like_its_text() -> None:
+    numbers = pd.DataFrame({"age": [25, 61, np.nan], "severity": [2.5, 9.0, 4.0]})
+    text = pd.DataFrame({"age": ["25", "61", ""], "severity": ["2.5", "9", "4"]})
+    a, b = score_cases(numbers), score_cases(text)
+    pd.testing.assert_frame_equal(a[output_columns()], b[output_columns()])
+
+
+def test_an_empty_frame_gets_the_columns_and_no_rows() -> None:
+    scored = score_cases(pd.DataFrame({"case_id": [], "age": []}, dtype=str))
+    assert len(scored) == 0 and list(scored.columns) == ["case_id", "age", *output_columns()]
+
+
+def test_care_for_many_rows_equals_care_level_row_by_row() -> None:
+    # random warning signs fire in many combinations: the column-wise care must follow care_level in all
+    rng = np.random.default_rng(11)
+    n = 400
+    frame = pd.DataFrame(
+        {
+            f.name: np.where(rng.random(n) < 0.5, "", rng.choice(good_values(f.name), n))
+            for f in FIELDS
+            if f.kind != "text"
+        }
+    )
+    scored = score_cases(frame)
+    for (_, row), case in zip(scored.iterrows(), frame.to_dict("records"), strict=True):
+        answers = parse_case(case)
+        probs = {c: row[f"p_{c}"] for c in CAUSES}
+        advice = care_level(answers, probs)
+        assert (row["care"], row["care_reasons"]) == (advice.level, REASON_SEPARATOR.join(advice.reasons))
+
+
+def test_columns_are_checked() -> None:
+    with pytest.raises(UnknownFieldError, match="'agee' \\(did you mean 'age'\\?\\)"):
+        check_columns(["case_id", "agee"])
+    check_columns(["case_id", "clinic"], keep=["clinic"])
+    with pytest.raises(ValueError, match="duplicate column 'age'"):
+        check_columns(["age", "sex", "age"])
+    with pytest.raises(ValueError, match="'error' would be overwritten"):
+        check_columns(["age", "error"], keep=["error"])
+
+
+def test_keep_passes_an_extra_column_through_unchanged() -> None:
+    frame = pd.DataFrame({"clinic": ["North", "South, annex"], "activity": ["yoga", "lifting"]})
+    with pytest.raises(UnknownFieldError):
+        score_cases(frame)
+    scored = score_cases(frame, keep=["clinic"])
+    assert scored["clinic"].tolist() == ["North", "South, annex"]
+    assert (scored["error"] == "").all()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -31,8 +32,7 @@ def check_columns(columns: Iterable[str], keep: Iterable[str] = ()) -> None:
     UnknownFieldError for a column that is neither a contract field nor named in `keep`."""
     columns = [str(c) for c in columns]
     keep = set(keep)
-    seen: set[str] = set()
-    duplicates = sorted({c for c in columns if c in seen or seen.add(c)})
+    duplicates = sorted(c for c, n in Counter(columns).items() if n > 1)
     if duplicates:
         raise ValueError(f"duplicate column {', '.join(repr(c) for c in duplicates)}")
     unknown = [c for c in columns if c not in FIELD_NAMES and c not in keep]

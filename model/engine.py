@@ -44,9 +44,10 @@ class _Leaf:
     kind "node": the node's own table times its evidence vector, over (node, free parents).
     kind "absorbed": a node without children summed against its evidence vector, over its free parents.
     `conditioned` lists the parents fixed per sub-row: the table's trailing axes, gathered per sub-row.
-    `attached` lists the factorised childless nodes whose factor on this node multiplies the node's axis.
     `roots` lists (root, axis): a root kept in the contraction has no tensor of its own (one einsum step fewer);
     its prior times its evidence vector multiplies the table of its first child along that axis.
+    `attached` lists (factorised node, which of its parents, axis): that node's vector for this parent (the
+    leaf's own node, or a root it hosts) multiplies the table along that axis.
     """
 
     node: str
@@ -54,8 +55,8 @@ class _Leaf:
     scope: tuple[str, ...]
     conditioned: tuple[str, ...]
     table: np.ndarray
-    attached: tuple[tuple[str, int], ...]
     roots: tuple[tuple[str, int], ...]
+    attached: tuple[tuple[str, int, int], ...]
 
 
 @dataclass(frozen=True)
@@ -389,10 +390,6 @@ class Engine:
         """The leaf tensor for these sub-rows, case axis last."""
         s = len(codes)
         lam = evidence.get(leaf.node)
-        if leaf.kind == "node":
-            for child, parent_axis in leaf.attached:
-                vector = self._factorised[child].vectors[parent_axis][codes[:, self.index[child]]].T
-                lam = vector if lam is None else lam * vector
         if leaf.conditioned:
             # numpy returns a gather along trailing axes as a transposed view: make the case axis contiguous
             table = np.ascontiguousarray(leaf.table[(..., *(fixed[p] for p in leaf.conditioned))])
@@ -410,9 +407,14 @@ class Engine:
             value = table * lam.reshape((lam.shape[0], *(1,) * (table.ndim - 2), s))
         else:
             value = np.broadcast_to(table, (*table.shape[:-1], s))
+        # vectors along one axis are multiplied together first: one pass over the table per axis
+        along: dict[int, np.ndarray] = {}
         for root, axis in leaf.roots:
-            prior = self.tables[root][:, None]
-            vector = prior * evidence[root] if root in evidence else prior
+            along[axis] = self.tables[root][:, None] * evidence.get(root, 1.0)
+        for child, position, axis in leaf.attached:
+            vector = self._factorised[child].vectors[position][codes[:, self.index[child]]].T
+            along[axis] = along[axis] * vector if axis in along else vector
+        for axis, vector in along.items():
             value = value * vector.reshape((1,) * axis + (vector.shape[0],) + (1,) * (value.ndim - axis - 2) + (-1,))
         return value
 
@@ -423,7 +425,7 @@ class Engine:
         s = grad.shape[-1]
         if leaf.conditioned:
             table = leaf.table[(..., *(fixed[p] for p in leaf.conditioned))]
-            joint = np.einsum("s...n,...n->ns", table, grad)
+            joint = np.einsum("spn,pn->ns", table.reshape(table.shape[0], -1, s), np.reshape(grad, (-1, s)))
         else:
             flat = leaf.table.reshape(leaf.table.shape[0], -1)
             joint = (flat @ np.reshape(grad, (flat.shape[1], s))).T
@@ -449,18 +451,19 @@ class Engine:
 
     def _leaves(self, conditioned: frozenset[str], factorised: frozenset[str]) -> list[_Leaf]:
         """The input tensors of the contraction with `conditioned` roots fixed and `factorised` nodes split."""
-        attached: dict[str, list[tuple[str, int]]] = {}
-        for child in factorised:
-            for axis, parent in enumerate(self.parents[child]):
-                if parent not in conditioned:
-                    attached.setdefault(parent, []).append((child, axis))
         hosts: dict[str, list[str]] = {}
         for root in self.nodes:
             if not self.parents[root] and self.children[root] and root not in conditioned:
                 hosts.setdefault(self.children[root][0], []).append(root)
+        host_of = {root: host for host, roots in hosts.items() for root in roots}
+        attached: dict[str, list[tuple[str, int, str]]] = {}
+        for child in factorised:
+            for position, parent in enumerate(self.parents[child]):
+                if parent not in conditioned:
+                    attached.setdefault(host_of.get(parent, parent), []).append((child, position, parent))
         leaves = []
         for node in self.nodes:
-            if node in conditioned or node in factorised or (not self.parents[node] and self.children[node]):
+            if node in conditioned or node in factorised or node in host_of:
                 continue
             family = (node, *self.parents[node])
             fixed = tuple(p for p in self.parents[node] if p in conditioned)
@@ -471,7 +474,8 @@ class Engine:
             kind = "node" if self.children[node] else "absorbed"
             scope = free if kind == "node" else free[1:]
             roots = tuple((root, scope.index(root)) for root in hosts.get(node, ()))
-            leaves.append(_Leaf(node, kind, scope, fixed, table, tuple(attached.get(node, ())), roots))
+            factors = tuple((c, position, scope.index(p)) for c, position, p in attached.get(node, ()))
+            leaves.append(_Leaf(node, kind, scope, fixed, table, roots, factors))
         return leaves
 
     def _cost(self, conditioned: frozenset[str], factorised: frozenset[str]) -> float:
@@ -482,7 +486,6 @@ class Engine:
         """The leaves and contraction steps with `conditioned` roots fixed and `factorised` nodes split."""
         leaves = self._leaves(conditioned, factorised)
         scopes = [leaf.scope for leaf in leaves]
-        # Every tensor's value and gradient can be alive at once: a generous bound, 8 bytes each.
         steps = self._steps(scopes, len(leaves))
         read_from = {}
         for step in steps:
@@ -493,6 +496,7 @@ class Engine:
         for i, leaf in enumerate(leaves):
             if leaf.kind == "node" and leaf.node not in read_from:
                 read_from[leaf.node] = (i, 0)
+        # every leaf's value and gradient alive at once, 8 bytes each: the measure for the batch size
         bytes_per_sub_row = 16 * sum(math.prod(self.card[v] for v in scope) for scope in scopes) + 64
         return _Plan(
             conditioned=tuple(n for n in self.nodes if n in conditioned),

@@ -28,8 +28,8 @@ from model.engine import load_engine
 from model.fields import FIELD_BY_NAME, UnknownFieldError
 
 # Arrow reads the file in blocks of this many bytes, and one block is one chunk of rows scored together:
-# about 40,000 rows of the contract's 34 fields. Bigger chunks spread the engine's per-plan work over more
-# rows; smaller ones bound the memory each worker holds.
+# about 80,000 rows of the contract's 34 fields. Bigger chunks spread the engine's per-plan work over more
+# rows; smaller ones bound the memory each process holds.
 BLOCK_BYTES = 8 * 2**20
 # CSV text is built this many rows at a time, so a chunk's text never exists twice over in memory.
 TEXT_ROWS = 8192
@@ -84,22 +84,22 @@ def score_csv(
             path, name = Path(source), source
         header = _check_header(path, name, keep)
         # Workers are forked before this process starts any Arrow threads, which a forked child cannot inherit.
-        pool = None
+        pool, workers = None, 0
         if jobs > 1 and path.stat().st_size > PARALLEL_MIN_ROWS * _BYTES_PER_ROW_GUESS:
-            pool = stack.enter_context(_pool(jobs - 1))
+            pool, workers = stack.enter_context(_pool(jobs - 1)), jobs - 1
         rows = sum(batch.num_rows for batch in _batches(path, name, header))
         pa.default_memory_pool().release_unused()
         if on_total is not None:
             on_total(rows)
         if output is None:
-            return _write(path, name, header, sys.stdout.buffer, pool, jobs, scratch, progress)
+            return _write(path, name, header, sys.stdout.buffer, pool, workers, scratch, progress)
         target = Path(output)
         partial = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, and removed unless renamed)
             dir=target.parent, prefix=f".{target.name}.", suffix=".partial", delete=False
         )
         try:
             with partial:
-                summary = _write(path, name, header, partial, pool, jobs, scratch, progress)
+                summary = _write(path, name, header, partial, pool, workers, scratch, progress)
             Path(partial.name).replace(target)
         finally:
             Path(partial.name).unlink(missing_ok=True)
@@ -211,14 +211,14 @@ def _ragged(path: Path, name: str, width: int) -> str | None:
 
 
 @contextlib.contextmanager
-def _pool(jobs: int) -> Iterator[ProcessPoolExecutor]:
-    """Worker processes, started now. Forked where possible: they share this process's loaded model."""
+def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
+    """Worker processes, started now. Forked where possible: they start with this process's loaded model."""
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
     if context.get_start_method() == "fork":
         load_engine()  # built once, here, and inherited
     gc.freeze()  # objects that exist now are never collected, so forked children keep sharing their pages
-    with ProcessPoolExecutor(max_workers=jobs, mp_context=context) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         pool.submit(int).result()  # a fork-context pool forks all its workers at its first task
         yield pool
 

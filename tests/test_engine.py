@@ -10,7 +10,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.engine import UNKNOWN, load_engine
+from model.engine import UNKNOWN, Engine, load_engine
 from model.evidence import evidence_from_case
 from model.fields import FIELD_NAMES
 from model.inference import (
@@ -20,6 +20,7 @@ from model.inference import (
     reference_marginals,
     reference_posteriors,
 )
+from model.network import DiscreteBayesianNetwork, TabularCPD, VariableElimination
 from model.spec import load_spec
 
 SPEC = load_spec()
@@ -145,3 +146,57 @@ def test_the_engine_is_built_once_and_calls_change_nothing() -> None:
     for node, table in engine.tables.items():
         assert not table.flags.writeable
         assert np.array_equal(table, before[node])
+
+
+def small_network() -> DiscreteBayesianNetwork:
+    """A network unlike the built-in one: a finding hangs off a root directly, a root has three states, a
+    finding's lowest state factorises over its parents (noisy-OR) and another's does not."""
+    model = DiscreteBayesianNetwork(
+        [("r", "a"), ("r", "b"), ("s", "b"), ("a", "f"), ("r", "f"), ("a", "g"), ("b", "g"), ("b", "h"), ("s", "h")]
+    )
+    keep = {"a": [0.95, 0.7], "r": [0.9, 0.8, 0.5]}  # noisy-OR: P(f = no) = 0.97 * product of the parents' terms
+    f_no = np.array([[0.97 * ka * kr for kr in keep["r"]] for ka in keep["a"]]).reshape(1, -1)
+    model.add_cpds(
+        TabularCPD("r", 3, [[0.5], [0.3], [0.2]]),
+        TabularCPD("s", 2, [[0.6], [0.4]]),
+        TabularCPD("a", 2, [[0.9, 0.6, 0.3], [0.1, 0.4, 0.7]], evidence=["r"], evidence_card=[3]),
+        TabularCPD(
+            "b",
+            2,
+            [[0.8, 0.5, 0.7, 0.4, 0.6, 0.2], [0.2, 0.5, 0.3, 0.6, 0.4, 0.8]],
+            evidence=["r", "s"],
+            evidence_card=[3, 2],
+        ),
+        TabularCPD("f", 2, np.vstack([f_no, 1 - f_no]), evidence=["a", "r"], evidence_card=[2, 3]),
+        TabularCPD(
+            "g",
+            3,
+            [[0.7, 0.2, 0.3, 0.1], [0.2, 0.5, 0.3, 0.3], [0.1, 0.3, 0.4, 0.6]],
+            evidence=["a", "b"],
+            evidence_card=[2, 2],
+        ),
+        TabularCPD("h", 2, [[0.9, 0.4, 0.5, 0.2], [0.1, 0.6, 0.5, 0.8]], evidence=["b", "s"], evidence_card=[2, 2]),
+    )
+    model.check_model()
+    return model
+
+
+SMALL = small_network()
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.data())
+def test_an_engine_of_another_network_equals_pgmpy(data: st.DataObject) -> None:
+    engine = Engine(SMALL)
+    nodes = engine.nodes
+    known = data.draw(st.lists(st.sampled_from(nodes), unique=True))
+    evidence = {n: data.draw(st.integers(0, engine.card[n] - 1)) for n in known}
+    unobserved = [n for n in nodes if n not in evidence]
+    codes = np.full((1, len(nodes)), UNKNOWN, dtype=np.int16)
+    for node, state in evidence.items():
+        codes[0, engine.index[node]] = state
+    found = engine.marginals(codes, unobserved)
+    eliminator = VariableElimination(SMALL)
+    for node in unobserved:
+        reference = eliminator.query([node], evidence=evidence, show_progress=False).values
+        assert np.abs(found[node][0] - reference).max() <= EXACT, node

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import warnings
 from functools import cache
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -11,8 +12,10 @@ with warnings.catch_warnings():
     # pgmpy 1.1 announces on import that an estimator module we never use will move.
     warnings.simplefilter("ignore", FutureWarning)
     from pgmpy.factors.discrete import TabularCPD
-    from pgmpy.inference import VariableElimination
     from pgmpy.models import DiscreteBayesianNetwork
+
+if TYPE_CHECKING:
+    from pgmpy.inference import VariableElimination
 
 from model.spec import NetworkSpec, SpecError, load_spec
 from model.tables import all_tables
@@ -57,7 +60,16 @@ def load_network() -> DiscreteBayesianNetwork:
     return build_network(load_spec())
 
 
+def eliminator(model: DiscreteBayesianNetwork) -> VariableElimination:
+    """pgmpy's exact variable elimination over `model`. pgmpy's inference package is imported here, on first
+    use: it pulls in statsmodels and takes over a second to import, and only reference answers need it."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        from pgmpy.inference import VariableElimination
+    return VariableElimination(model)
+
+
 @cache
 def reference_eliminator() -> VariableElimination:
     """pgmpy's exact variable elimination over the built-in network: the reference answer."""
-    return VariableElimination(load_network())
+    return eliminator(load_network())

@@ -20,7 +20,7 @@ from model.inference import (
     reference_marginals,
     reference_posteriors,
 )
-from model.network import DiscreteBayesianNetwork, TabularCPD, VariableElimination
+from model.network import DiscreteBayesianNetwork, TabularCPD, eliminator
 from model.spec import load_spec
 
 SPEC = load_spec()
@@ -196,7 +196,7 @@ def test_an_engine_of_another_network_equals_pgmpy(data: st.DataObject) -> None:
     for node, state in evidence.items():
         codes[0, engine.index[node]] = state
     found = engine.marginals(codes, unobserved)
-    eliminator = VariableElimination(SMALL)
+    eliminate = eliminator(SMALL)
     for node in unobserved:
-        reference = eliminator.query([node], evidence=evidence, show_progress=False).values
+        reference = eliminate.query([node], evidence=evidence, show_progress=False).values
         assert np.abs(found[node][0] - reference).max() <= EXACT, node

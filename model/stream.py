@@ -86,7 +86,7 @@ def score_csv(
         # Workers are forked before this process starts any Arrow threads, which a forked child cannot inherit.
         pool, workers = None, 0
         if jobs > 1 and path.stat().st_size > PARALLEL_MIN_ROWS * _BYTES_PER_ROW_GUESS:
-            pool, workers = stack.enter_context(_pool(jobs - 1)), jobs - 1
+            pool, workers = stack.enter_context(_pool(jobs)), jobs
         rows = sum(batch.num_rows for batch in _batches(path, name, header))
         pa.default_memory_pool().release_unused()
         if on_total is not None:
@@ -212,14 +212,15 @@ def _ragged(path: Path, name: str, width: int) -> str | None:
 
 @contextlib.contextmanager
 def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
-    """Worker processes, started now. Forked where possible: they start with this process's loaded model."""
+    """Worker processes, started now, each building its engine while this process goes on reading the file.
+
+    Forked where possible, after the imports, so the workers share this process's module pages.
+    """
     methods = multiprocessing.get_all_start_methods()
     context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    if context.get_start_method() == "fork":
-        load_engine()  # built once, here, and inherited
     gc.freeze()  # objects that exist now are never collected, so forked children keep sharing their pages
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-        pool.submit(int).result()  # a fork-context pool forks all its workers at its first task
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=load_engine) as pool:
+        pool.submit(int)  # a fork-context pool forks all its workers at its first task
         yield pool
 
 
@@ -246,19 +247,13 @@ def _write(
             if progress is not None:
                 progress(batch.num_rows)
     else:
-        # This process scores every `workers + 1`-th chunk itself, the workers the others (a process less holds
-        # the model in memory). Every chunk goes to a file of its own and is copied out in order; a chunk per
-        # process in flight keeps them all busy and bounds the memory.
+        # The workers score the chunks, each taking the next one as it finishes; this process reads the file and
+        # copies the scored chunks out in order. Every chunk goes to a file of its own. Two chunks per worker in
+        # flight keep them all busy while one chunk is slow, and bound the memory.
         pending: deque[Future[tuple[str, int, int]]] = deque()
         for number, batch in enumerate(batches):
-            chunk = str(scratch / f"chunk{number}.csv")
-            if number % (workers + 1):
-                pending.append(pool.submit(score_batch_to_file, batch, chunk))
-            else:
-                here: Future[tuple[str, int, int]] = Future()
-                here.set_result(score_batch_to_file(batch, chunk))
-                pending.append(here)
-            while pending and (len(pending) > workers or pending[0].done()):
+            pending.append(pool.submit(score_batch_to_file, batch, str(scratch / f"chunk{number}.csv")))
+            while pending and (len(pending) >= 2 * workers or pending[0].done()):
                 rows, errors = _copy_out(pending.popleft().result(), sink, rows, errors, progress)
         while pending:
             rows, errors = _copy_out(pending.popleft().result(), sink, rows, errors, progress)

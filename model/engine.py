@@ -480,7 +480,7 @@ class Engine:
 
     def _cost(self, conditioned: frozenset[str], factorised: frozenset[str]) -> float:
         """The greedy contraction's operation count per sub-row."""
-        return self._path_of([leaf.scope for leaf in self._leaves(conditioned, factorised)])[2]
+        return self._path_of([leaf.scope for leaf in self._leaves(conditioned, factorised)])[1]
 
     def _compile(self, conditioned: frozenset[str], factorised: frozenset[str]) -> _Plan:
         """The leaves and contraction steps with `conditioned` roots fixed and `factorised` nodes split."""
@@ -508,20 +508,31 @@ class Engine:
             bytes_per_sub_row=bytes_per_sub_row,
         )
 
-    def _path_of(self, scopes: list[tuple[str, ...]]) -> tuple[list[tuple[int, ...]], dict[str, str], float]:
-        """opt_einsum's greedy pairwise path to one number per sub-row, the einsum letters, and its cost."""
-        variables = sorted({v for scope in scopes for v in scope})
-        symbol = {v: opt_einsum.get_symbol(i) for i, v in enumerate(variables)}
+    def _path_of(self, scopes: list[tuple[str, ...]]) -> tuple[list[tuple[int, ...]], float]:
+        """opt_einsum's greedy pairwise path to one number per sub-row, and its operation count.
+
+        The path search is called directly, without building an equation: compiling hundreds of plans is
+        part of every large run, and most of contract_path's time goes to parsing and bookkeeping."""
         if not scopes:
-            return [], symbol, 0.0
-        equation = ",".join("".join(symbol[v] for v in scope) for scope in scopes) + "->"
-        shapes = [tuple(self.card[v] for v in scope) for scope in scopes]
-        path, info = opt_einsum.contract_path(equation, *shapes, shapes=True, optimize="greedy")
-        return path, symbol, float(info.opt_cost)
+            return [], 0.0
+        inputs = [frozenset(scope) for scope in scopes]
+        path = list(opt_einsum.paths.greedy(inputs, frozenset(), self.card))
+        cost = 0
+        for group in path:
+            chosen = [inputs[i] for i in group]
+            for i in sorted(group, reverse=True):
+                del inputs[i]
+            kept = frozenset().union(*inputs)
+            union = frozenset().union(*chosen)
+            result = union & kept
+            inputs.append(result)
+            cost += opt_einsum.helpers.flop_count(union, union != result, len(chosen), self.card)
+        return path, float(cost)
 
     def _steps(self, scopes: list[tuple[str, ...]], n_leaves: int) -> list[_Step]:
         """Pairwise contraction steps down to one number per sub-row; appends each step's scope to `scopes`."""
-        path, symbol, _ = self._path_of(scopes)
+        path, _ = self._path_of(scopes)
+        symbol = {v: opt_einsum.get_symbol(i) for i, v in enumerate(sorted({v for scope in scopes for v in scope}))}
         batch = opt_einsum.get_symbol(len(symbol))
         below: list[frozenset[int]] = [frozenset({i}) for i in range(n_leaves)]
         steps: list[_Step] = []

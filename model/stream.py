@@ -27,10 +27,11 @@ from model.batch import Column, check_columns, output_columns, score_columns
 from model.engine import load_engine
 from model.fields import FIELD_BY_NAME, UnknownFieldError
 
-# Arrow reads the file in blocks of this many bytes, and one block is one chunk of rows scored together:
-# about 80,000 rows of the contract's 34 fields. Bigger chunks spread the engine's per-plan work over more
-# rows; smaller ones bound the memory each process holds.
-BLOCK_BYTES = 8 * 2**20
+# Arrow reads the file in blocks of this many bytes; its parser holds about twenty times a block in memory.
+BLOCK_BYTES = 2 * 2**20
+# This many blocks make one chunk of rows scored together: about 80,000 rows of the contract's 34 fields.
+# Bigger chunks spread the engine's per-plan work over more rows; smaller ones bound each process's memory.
+CHUNK_BLOCKS = 4
 # CSV text is built this many rows at a time, so a chunk's text never exists twice over in memory.
 TEXT_ROWS = 8192
 # Below this many rows (estimated from the file size) a run stays in one process: starting workers costs
@@ -154,6 +155,24 @@ def _batches(path: Path, name: str, header: list[str]) -> Iterator[pa.RecordBatc
         raise InputError(_explain(exc, path, name, header)) from None
 
 
+def _chunks(path: Path, name: str, header: list[str]) -> Iterator[pa.RecordBatch]:
+    """The file's rows in chunks of CHUNK_BLOCKS blocks, each one record batch."""
+    blocks: list[pa.RecordBatch] = []
+    for block in _batches(path, name, header):
+        blocks.append(block)
+        if len(blocks) == CHUNK_BLOCKS:
+            yield _joined(blocks)
+            blocks = []
+    if blocks:
+        yield _joined(blocks)
+
+
+def _joined(blocks: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(blocks) == 1:
+        return blocks[0]
+    return pa.Table.from_batches(blocks).combine_chunks().to_batches()[0]
+
+
 def _parsed(raw: BinaryIO, header: list[str]) -> Iterator[pa.RecordBatch]:
     reader = pa_csv.open_csv(
         raw,
@@ -236,7 +255,7 @@ def _write(
 ) -> Summary:
     sink.write(_csv_line([*header, *output_columns()]))
     rows = errors = 0
-    batches = _batches(path, name, header)
+    batches = _chunks(path, name, header)
     if pool is None:
         for batch in batches:
             bad = 0
@@ -253,7 +272,7 @@ def _write(
         pending: deque[Future[tuple[str, int, int]]] = deque()
         for number, batch in enumerate(batches):
             pending.append(pool.submit(score_batch_to_file, batch, str(scratch / f"chunk{number}.csv")))
-            while pending and (len(pending) >= 2 * workers or pending[0].done()):
+            while pending and (len(pending) > workers or pending[0].done()):
                 rows, errors = _copy_out(pending.popleft().result(), sink, rows, errors, progress)
         while pending:
             rows, errors = _copy_out(pending.popleft().result(), sink, rows, errors, progress)

@@ -390,11 +390,7 @@ class Engine:
         """The leaf tensor for these sub-rows, case axis last."""
         s = len(codes)
         lam = evidence.get(leaf.node)
-        if leaf.conditioned:
-            # numpy returns a gather along trailing axes as a transposed view: make the case axis contiguous
-            table = np.ascontiguousarray(leaf.table[(..., *(fixed[p] for p in leaf.conditioned))])
-        else:
-            table = leaf.table[..., None]
+        table = self._gather(leaf, fixed) if leaf.conditioned else leaf.table[..., None]
         if leaf.kind == "absorbed":
             if lam is None:
                 value = np.ones((*table.shape[1:-1], s))
@@ -418,13 +414,25 @@ class Engine:
             value = value * vector.reshape((1,) * axis + (vector.shape[0],) + (1,) * (value.ndim - axis - 2) + (-1,))
         return value
 
+    def _gather(self, leaf: _Leaf, fixed: dict[str, np.ndarray]) -> np.ndarray:
+        """The leaf's table at each sub-row's states of its conditioned parents (its trailing axes), case axis last.
+
+        One np.take over the table seen as (free states, conditioned states): a single pass that writes the
+        result with the case axis contiguous."""
+        free = leaf.table.shape[: leaf.table.ndim - len(leaf.conditioned)]
+        flat = np.zeros(len(next(iter(fixed.values()))), dtype=np.intp)
+        for parent in leaf.conditioned:
+            flat *= self.card[parent]
+            flat += fixed[parent]
+        return np.take(leaf.table.reshape(math.prod(free), -1), flat, axis=1).reshape((*free, -1))
+
     def _absorbed_joint(
         self, leaf: _Leaf, grad: np.ndarray, fixed: dict[str, np.ndarray], lam: np.ndarray | None
     ) -> np.ndarray:
         """P(an absorbed node = state, evidence) per sub-row, (sub-rows, states), from its leaf's gradient."""
         s = grad.shape[-1]
         if leaf.conditioned:
-            table = leaf.table[(..., *(fixed[p] for p in leaf.conditioned))]
+            table = self._gather(leaf, fixed)
             joint = np.einsum("spn,pn->ns", table.reshape(table.shape[0], -1, s), np.reshape(grad, (-1, s)))
         else:
             flat = leaf.table.reshape(leaf.table.shape[0], -1)
@@ -470,6 +478,8 @@ class Engine:
             # conditioned axes last: gathering them per sub-row leaves the case axis last
             axes = [family.index(p) for p in fixed]
             table = np.moveaxis(self.tables[node], axes, list(range(len(family) - len(axes), len(family))))
+            table = np.ascontiguousarray(table)
+            table.setflags(write=False)
             free = tuple(v for v in family if v not in conditioned)
             kind = "node" if self.children[node] else "absorbed"
             scope = free if kind == "node" else free[1:]

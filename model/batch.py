@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.care import LEVELS, RANK, _percent, load_rules
+from model.care import LEVELS, RANK, load_rules
 from model.engine import UNKNOWN, load_engine
 from model.evidence import evidence_from_values
 from model.fields import FIELD_NAMES, FIELDS, FieldProblem, UnknownFieldError
@@ -169,17 +169,15 @@ def _care(answers: Mapping[str, Column], probabilities: np.ndarray, rows: np.nda
                 continue
             holds = np.array([condition.holds({condition.field: v}) for v in column.values], dtype=bool)
             hit[:, j] &= holds[column.index[rows]]
-    # a posterior rule's reason quotes the probability: one text per (row, rule) that fires
-    worded: dict[tuple[int, str], str] = {}
+    # a posterior rule's reason quotes the probability: texts for every word a probability can give, picked
+    # per (row, rule) that fires
     quoted = np.empty((n, len(rules.posteriors)), dtype=object)
     for k, rule in enumerate(rules.posteriors):
         p = probs[:, causes.index(rule.cause)]
         hit[:, n_flags + k] = p >= rule.at_least
-        for i in np.flatnonzero(hit[:, n_flags + k]).tolist():
-            word = _percent(p[i])
-            if (k, word) not in worded:
-                worded[k, word] = rule.reason.format(p=word)
-            quoted[i, k] = worded[k, word]
+        fired = np.flatnonzero(hit[:, n_flags + k])
+        texts = np.asarray([rule.reason.format(p=word) for word in _PERCENT_WORDS], dtype=object)
+        quoted[fired, k] = texts[_percent_index(p[fired])]
     rank = np.array([RANK[f.level] for f in rules.flags] + [RANK[r.level] for r in rules.posteriors])
     order = np.array(sorted(range(len(rank)), key=lambda j: -rank[j]))  # stable: rule order within a level
     hit, rank = hit[:, order], rank[order]
@@ -200,9 +198,22 @@ def _care(answers: Mapping[str, Column], probabilities: np.ndarray, rows: np.nda
         start = end
     quiet = np.flatnonzero(~any_hit)
     top = np.argmax(probs[quiet], axis=1)
-    for i, t in zip(quiet.tolist(), top.tolist(), strict=True):
-        reasons[i] = rules.self_care_reason.format(cause=labels[causes[t]].lower(), p=_percent(probs[i, t]))
+    self_care = np.asarray(
+        [[rules.self_care_reason.format(cause=labels[c].lower(), p=word) for word in _PERCENT_WORDS] for c in causes],
+        dtype=object,
+    )
+    reasons[quiet] = self_care[top, _percent_index(probs[quiet, top])]
     return level, reasons
+
+
+# care._percent's words for a probability: "under 1%", then "1%" to "100%"
+_PERCENT_WORDS = ("under 1%", *(f"{k}%" for k in range(1, 101)))
+
+
+def _percent_index(p: np.ndarray) -> np.ndarray:
+    """Where care._percent's word for each probability sits in _PERCENT_WORDS. Its format rounds p * 100 (a
+    double) to the nearest integer, ties to even, as np.rint does."""
+    return np.where(p >= 0.01, np.rint(p * 100.0), 0.0).astype(np.intp)
 
 
 def score_cases(cases: pd.DataFrame, keep: Iterable[str] = ()) -> pd.DataFrame:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.batch import REASON_SEPARATOR, check_columns, output_columns, score_cases
-from model.care import care_level
+from model.batch import _PERCENT_WORDS, REASON_SEPARATOR, _percent_index, check_columns, output_columns, score_cases
+from model.care import _percent, care_level
 from model.diagnose import diagnose
 from model.fields import FIELD_BY_NAME, FIELDS, CaseError, UnknownFieldError, parse_case
 from model.spec import load_spec
@@ -148,6 +148,16 @@ def test_care_for_many_rows_equals_care_level_row_by_row() -> None:
         probs = {c: row[f"p_{c}"] for c in CAUSES}
         advice = care_level(answers, probs)
         assert (row["care"], row["care_reasons"]) == (advice.level, REASON_SEPARATOR.join(advice.reasons))
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(0.0, 1.0), min_size=1, max_size=50))
+def test_the_percent_words_of_many_rows_are_care_levels_words(p: list[float]) -> None:
+    # ties (0.125 is 12.5%, rounded to the even 12%) and the edges of "under 1%" and "100%" included
+    edges = [0.0, 0.0099999, 0.01, 0.005, 0.125, 0.135, 0.285, 0.995, 0.9949999, 1.0]
+    values = np.array(p + edges + [k / 200 for k in range(201)])
+    words = [_PERCENT_WORDS[i] for i in _percent_index(values)]
+    assert words == [_percent(v) for v in values.tolist()]
 
 
 def test_columns_are_checked() -> None:

@@ -525,8 +525,12 @@ class Engine:
         part of every large run, and most of contract_path's time goes to parsing and bookkeeping."""
         if not scopes:
             return [], 0.0
-        inputs = [frozenset(scope) for scope in scopes]
-        path = list(opt_einsum.paths.greedy(inputs, frozenset(), self.card))
+        # Integer labels: a set of strings iterates in an order that changes from run to run (hash
+        # randomisation), and with it the greedy search's choice among equal costs, so the same evidence
+        # pattern could get a different contraction order in each run.
+        inputs = [frozenset(self.index[v] for v in scope) for scope in scopes]
+        sizes = {self.index[v]: n for v, n in self.card.items()}
+        path = list(opt_einsum.paths.greedy(inputs, frozenset(), sizes))
         cost = 0
         for group in path:
             chosen = [inputs[i] for i in group]
@@ -536,7 +540,7 @@ class Engine:
             union = frozenset().union(*chosen)
             result = union & kept
             inputs.append(result)
-            cost += opt_einsum.helpers.flop_count(union, union != result, len(chosen), self.card)
+            cost += opt_einsum.helpers.flop_count(union, union != result, len(chosen), sizes)
         return path, float(cost)
 
     def _steps(self, scopes: list[tuple[str, ...]], n_leaves: int) -> list[_Step]:

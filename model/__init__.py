@@ -5,7 +5,7 @@ Not a diagnosis: it cannot examine you and does not replace a doctor.
 
 from model.batch import score_cases
 from model.care import LEVELS as CARE_LEVELS
-from model.diagnose import Diagnosis, diagnose
+from model.diagnosis import Diagnosis, diagnose
 from model.evidence import evidence_from_case
 from model.fields import CaseError, UnknownFieldError
 from model.network import load_network

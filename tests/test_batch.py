@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from model.batch import _PERCENT_WORDS, REASON_SEPARATOR, _percent_index, check_columns, output_columns, score_cases
 from model.care import _percent, care_level
-from model.diagnose import diagnose
+from model.diagnosis import diagnose
 from model.fields import FIELD_BY_NAME, FIELDS, CaseError, UnknownFieldError, parse_case
 from model.spec import load_spec
 

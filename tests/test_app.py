@@ -222,7 +222,10 @@ def test_an_extra_column_stops_the_scoring_until_it_is_passed_through() -> None:
         (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR", "not UTF-8"),
         (b"activity\x00\nsquats\n", "binary data"),
         (csv_bytes("activity", '"squats'), "not a readable CSV"),
-        (b"activity\n" + b"lifting\n" * (present.MAX_UPLOAD_BYTES // 8), "the app takes files up to 1 MB"),
+        (
+            b"activity\n" + b"lifting\n" * (present.MAX_UPLOAD_BYTES // 8),
+            f"the app takes files up to {present.MAX_UPLOAD_MB} MB",
+        ),
     ],
     ids=[
         "misspelt-column",

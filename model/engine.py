@@ -465,7 +465,7 @@ class Engine:
                 hosts.setdefault(self.children[root][0], []).append(root)
         host_of = {root: host for host, roots in hosts.items() for root in roots}
         attached: dict[str, list[tuple[str, int, str]]] = {}
-        for child in factorised:
+        for child in (n for n in self.nodes if n in factorised):  # node order: the same products every run
             for position, parent in enumerate(self.parents[child]):
                 if parent not in conditioned:
                     attached.setdefault(host_of.get(parent, parent), []).append((child, position, parent))

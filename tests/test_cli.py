@@ -236,13 +236,8 @@ def test_worker_processes_give_the_same_file_as_one_process(tmp_path: Path) -> N
     command = [sys.executable, "-m", "model", "score", str(source), "--keep", "note", "-o", str(parallel), "-j", "2"]
     done = subprocess.run(command, capture_output=True, text=True, cwd=ROOT, timeout=300)
     assert done.returncode == 0, done.stderr
-    one, many = frame(serial.read_text(encoding="utf-8")), frame(parallel.read_text(encoding="utf-8"))
-    probabilities = [c for c in one.columns if c.startswith("p_")]
-    others = [c for c in one.columns if c not in probabilities]
-    pd.testing.assert_frame_equal(many[others], one[others])
-    # the same engine; only the order of its floating-point sums can differ from process to process
-    numbers = [table[probabilities].replace("", "nan").astype(float).to_numpy() for table in (many, one)]
-    assert np.nanmax(np.abs(numbers[0] - numbers[1])) < 1e-12
+    # byte for byte, though the other processes hash strings with other seeds: every sum is done in one order
+    assert parallel.read_bytes() == serial.read_bytes()
     assert sorted(p.name for p in tmp_path.iterdir()) == ["cases.csv", "parallel.csv", "serial.csv"]
 
 

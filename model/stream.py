@@ -267,8 +267,8 @@ def _write(
                 progress(batch.num_rows)
     else:
         # The workers score the chunks, each taking the next one as it finishes; this process reads the file and
-        # copies the scored chunks out in order. Every chunk goes to a file of its own. Two chunks per worker in
-        # flight keep them all busy while one chunk is slow, and bound the memory.
+        # copies the scored chunks out in order. Every chunk goes to a file of its own. One chunk in flight beyond
+        # the workers keeps them all busy and bounds the memory this process holds.
         pending: deque[Future[tuple[str, int, int]]] = deque()
         for number, batch in enumerate(batches):
             pending.append(pool.submit(score_batch_to_file, batch, str(scratch / f"chunk{number}.csv")))

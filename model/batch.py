@@ -38,7 +38,8 @@ def check_columns(columns: Iterable[str], keep: Iterable[str] = ()) -> None:
     unknown = [c for c in columns if c not in FIELD_NAMES and c not in keep]
     if unknown:
         raise UnknownFieldError(unknown, FIELD_NAMES)
-    clashes = [c for c in columns if c in output_columns()]
+    outputs = set(output_columns())
+    clashes = [c for c in columns if c in outputs]
     if clashes:
         raise ValueError(f"column {', '.join(repr(c) for c in clashes)} would be overwritten by the scores")
 

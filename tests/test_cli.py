@@ -218,6 +218,34 @@ def test_the_progress_bar_shows_on_a_terminal(tmp_path: Path) -> None:
     assert "backcheck: 5 rows scored, 0 with errors" in text
 
 
+FAULTS = """
+import resource, sys
+import numpy as np
+from model.stream import reuse_freed_memory
+if sys.argv[1] == "reuse":
+    assert reuse_freed_memory()
+np.ones(2**20)
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(20):
+    a = np.ones(2**20)  # 8 MB, as big as the engine's working arrays
+    del a
+    b = np.ones(3 * 2**18)
+    del b
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+def test_scoring_processes_reuse_the_memory_numpy_frees() -> None:
+    # By default each large array is mapped afresh, and every page written is a fault; the scorer turns that off.
+    def faults(mode: str) -> int:
+        done = subprocess.run([sys.executable, "-c", FAULTS, mode], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return int(done.stdout)
+
+    assert faults("default") >= 100
+    assert faults("reuse") <= 10
+
+
 def test_worker_processes_give_the_same_file_as_one_process(tmp_path: Path) -> None:
     # Big enough (12 MB, two chunks) for the command to start workers; a long kept column keeps rows few.
     rng = np.random.default_rng(3)

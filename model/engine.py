@@ -20,9 +20,10 @@ _PLAN_BITS = 9
 # Working memory of one contraction batch (its values and gradients); a few MB keeps it in cache.
 _BATCH_BYTES = 64 * 2**20
 _RANK1_TOLERANCE = 1e-12
-# Each plan's batch pays a fixed Python overhead of a few ms; below this many cases per plan, the least useful
-# plan bits are dropped for the call so that fewer, coarser plans run on more cases each.
-_CASES_PER_PLAN = 32
+# Each plan's batch pays a fixed Python overhead of about 2 ms, and each plan a compilation of about 7 ms the
+# first time; its arithmetic costs some 15 us a sub-row. A group of cases with fewer sub-rows than this joins
+# a coarser plan that other cases of the call already run (see _merged).
+_SUB_ROWS_PER_PLAN = 256
 
 
 @dataclass(frozen=True)
@@ -106,7 +107,7 @@ class Engine:
       it stays in the contraction, or, if that costs more than running the contraction once per state, the
       case is split into one sub-row per state, weighted by the prior, and summed back.
     The _PLAN_BITS choices that shrink the contraction most each split the cases into plans; cases of one
-    plan run together.
+    plan run together, and a group too small to be worth its own plan joins a coarser one (_merged).
     """
 
     def __init__(self, network: DiscreteBayesianNetwork):
@@ -247,10 +248,10 @@ class Engine:
             else:
                 simple = column != UNKNOWN
             keys |= simple.astype(np.int64) << bit
-        bits = len(self.plan_bits)
-        while bits and len(np.unique(keys)) > max(1, n // _CASES_PER_PLAN):
-            bits -= 1
-            keys &= (1 << bits) - 1
+        sub_rows = np.ones(n)
+        for root in self.enumerated:
+            sub_rows[codes[:, self.index[root]] == UNKNOWN] *= self.card[root]
+        keys = _merged(keys, sub_rows, len(self.plan_bits), _SUB_ROWS_PER_PLAN)
         order = np.argsort(keys, kind="stable")
         bounds = np.flatnonzero(np.diff(keys[order])) + 1
         for rows in np.split(order, bounds) if n else ():
@@ -348,7 +349,6 @@ class Engine:
         found = np.empty((s, 1 + sum(self.card[node] for node in nodes)))
         found[:, 0] = z
         at = 1
-        products: dict[int, np.ndarray] = {}
         for node in nodes:
             block = found[:, at : at + self.card[node]]
             at += self.card[node]
@@ -360,11 +360,13 @@ class Engine:
                 block[:] = 0.0
                 block[np.arange(s), codes[:, self.index[node]]] = z
             elif node in plan.read_from:
+                # the sum of T * dZ/dT over every axis but the node's and the case axis, in one pass
                 i, axis = plan.read_from[node]
-                if i not in products:
-                    products[i] = values[i] * grads[i] if plan.steps else values[i]
-                joint = np.moveaxis(products[i], axis, 0)
-                block[:] = joint.reshape(joint.shape[0], -1, s).sum(axis=1).T
+                axes = list(range(values[i].ndim))
+                if plan.steps:
+                    block[:] = np.einsum(values[i], axes, grads[i], axes, [axis, axes[-1]]).T
+                else:
+                    block[:] = np.einsum(values[i], axes, [axis, axes[-1]]).T
             else:
                 i = plan.leaf_of[node]
                 grad = grads[i] if plan.steps else np.ones_like(values[i])
@@ -607,6 +609,24 @@ class Engine:
             reshape=tuple(reshape),
             below=tuple(below[i] for i in inputs),
         )
+
+
+def _merged(keys: np.ndarray, sub_rows: np.ndarray, bits: int, least: float) -> np.ndarray:
+    """The plan keys with small groups of cases moved to coarser plans that the call runs anyway.
+
+    A key's bit says that its plan may simplify that node. From the last bit chosen (the least useful) to the
+    first: a group with fewer than `least` sub-rows whose key has the bit, while the same key without it also
+    has cases, joins that group. Bits are only ever cleared, so a case never runs on a plan that simplifies a
+    node it does not allow to; the coarser plan does a little more arithmetic per case, and the call runs,
+    and may have to compile, one plan fewer. A lone group stays as it is: nothing would share its plan.
+    """
+    for bit in reversed(range(bits)):
+        groups, inverse = np.unique(keys, return_inverse=True)
+        size = np.bincount(inverse, weights=sub_rows, minlength=len(groups))
+        coarser = groups & ~(1 << bit)
+        move = (size < least) & (groups != coarser) & np.isin(coarser, groups)
+        keys = np.where(move[inverse], keys & ~(1 << bit), keys)
+    return keys
 
 
 @cache

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.engine import UNKNOWN, Engine, load_engine
+from model.engine import UNKNOWN, Engine, _merged, load_engine
 from model.evidence import evidence_from_case
 from model.fields import FIELD_NAMES
 from model.inference import (
@@ -203,6 +203,31 @@ def test_an_engine_of_another_network_equals_pgmpy(data: st.DataObject) -> None:
     for node in unobserved:
         reference = eliminate.query([node], evidence=evidence, show_progress=False).values
         assert np.abs(found[node][0] - reference).max() <= EXACT, node
+
+
+def test_small_groups_join_coarser_plans_that_the_call_runs_anyway() -> None:
+    keys = np.array([0b11] * 3 + [0b01] * 20 + [0b10] * 4 + [0b00] * 2)
+    merged = _merged(keys, np.ones(len(keys)), bits=2, least=10)
+    assert merged.tolist() == [0b01] * 23 + [0b00] * 6
+    # sub-rows count, not cases: one case of 11 sub-rows is a group big enough to keep its plan
+    assert _merged(np.array([1, 0, 0]), np.array([11.0, 1, 1]), bits=1, least=10).tolist() == [1, 0, 0]
+    assert _merged(np.array([1, 0, 0]), np.ones(3), bits=1, least=10).tolist() == [0, 0, 0]
+    # a lone group, however small, has nothing to join
+    assert _merged(np.array([0b11]), np.ones(1), bits=2, least=10).tolist() == [0b11]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.integers(0, 2**5 - 1), min_size=1, max_size=60),
+    st.lists(st.sampled_from([1.0, 11.0]), min_size=60, max_size=60),
+    st.integers(1, 40),
+)
+def test_merging_only_ever_gives_up_simplifications(keys: list[int], sub_rows: list[float], least: int) -> None:
+    before = np.array(keys)
+    after = _merged(before, np.array(sub_rows[: len(keys)]), bits=5, least=least)
+    assert not (after & ~before).any()  # no case runs on a plan that simplifies what it does not allow
+    assert set(after.tolist()) <= set(before.tolist())  # only plans the call would run anyway
+    assert len(set(after.tolist())) <= len(set(before.tolist()))
 
 
 PLAN_DIGEST = """

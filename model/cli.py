@@ -8,7 +8,7 @@ import sys
 import click
 from tqdm import tqdm
 
-from model.stream import InputError, default_jobs, reuse_freed_memory, score_csv
+from model.stream import InputError, default_jobs, score_csv
 
 
 @click.group()
@@ -74,7 +74,6 @@ def score(
       backcheck score cases.csv --keep clinic --strict > scored.csv
       cat cases.csv | backcheck score - -o scored.csv
     """
-    reuse_freed_memory()
     # tqdm's monitor thread would be running when the scorer forks its workers
     tqdm.monitor_interval = 0
     bar = tqdm(

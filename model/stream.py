@@ -42,8 +42,8 @@ _BYTES_PER_ROW_GUESS = 60
 _SNIFF_BYTES = 64 * 2**10
 _NEEDS_QUOTES = '[",\r\n]'
 # glibc's mallopt parameters (malloc.h), and how much freed memory a scoring process keeps for reuse.
-_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
-_KEEP_FREED_BYTES = 256 * 2**20
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4
+_KEEP_FREED_BYTES = 128 * 2**20
 
 
 class InputError(Exception):
@@ -119,15 +119,26 @@ def reuse_freed_memory() -> bool:
     temporary arrays is written onto new pages, each a page fault and a page the kernel zeroes first: about
     600,000 faults for an 80,000-row chunk, a fifth of the scoring time. With mmap off and a high trim
     threshold, freed blocks stay in the heap for the next arrays; the heap still gives back memory once more
-    than _KEEP_FREED_BYTES of it is free. Process-wide, so only the command and its workers call it. Where the
-    C library has no mallopt (not glibc), nothing changes.
+    than _KEEP_FREED_BYTES of it is free. Process-wide: called by the processes that score (the workers, or
+    the one process of a serial run). Where the C library has no mallopt (not glibc), nothing changes.
     """
+    return _mallopt((_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, _KEEP_FREED_BYTES))
+
+
+def _return_freed_memory() -> bool:
+    """For the process that only reads and writes while workers score: every large block (a chunk pickled for
+    a worker, some 16 MB) is mapped for itself and unmapped when freed. Left to itself, glibc raises its
+    mapping threshold once such a block is freed, and the next ones fragment the heap, holding about 100 MB."""
+    return _mallopt((_M_MMAP_THRESHOLD, 2**20))
+
+
+def _mallopt(*settings: tuple[int, int]) -> bool:
     try:
         mallopt = ctypes.CDLL(None).mallopt
     except (AttributeError, OSError):
         return False
     mallopt.argtypes, mallopt.restype = [ctypes.c_int, ctypes.c_int], ctypes.c_int
-    return bool(mallopt(_M_MMAP_MAX, 0)) and bool(mallopt(_M_TRIM_THRESHOLD, _KEEP_FREED_BYTES))
+    return all([bool(mallopt(parameter, value)) for parameter, value in settings])
 
 
 # ----------------------------------------------------------------------------------------------- checking
@@ -284,6 +295,7 @@ def _write(
     rows = errors = 0
     batches = _chunks(path, name, header)
     if pool is None:
+        reuse_freed_memory()
         for batch in batches:
             bad = 0
             for text, n_bad in score_batch(batch):
@@ -296,6 +308,7 @@ def _write(
         # The workers score the chunks, each taking the next one as it finishes; this process reads the file and
         # copies the scored chunks out in order. Every chunk goes to a file of its own. One chunk in flight beyond
         # the workers keeps them all busy and bounds the memory this process holds.
+        _return_freed_memory()
         pending: deque[Future[tuple[str, int, int]]] = deque()
         for number, batch in enumerate(batches):
             pending.append(pool.submit(score_batch_to_file, batch, str(scratch / f"chunk{number}.csv")))
@@ -314,6 +327,7 @@ def _copy_out(
     with open(chunk, "rb") as text:
         shutil.copyfileobj(text, sink, 2**20)
     os.unlink(chunk)
+    pa.default_memory_pool().release_unused()  # Arrow's allocator keeps the pages of chunks already read
     if progress is not None:
         progress(n)
     return rows + n, errors + bad

@@ -246,6 +246,37 @@ def test_scoring_processes_reuse_the_memory_numpy_frees() -> None:
     assert faults("reuse") <= 10
 
 
+HOLES = """
+import sys
+from model.stream import _return_freed_memory
+def rss():
+    for line in open("/proc/self/status"):
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+if sys.argv[1] == "return":
+    assert _return_freed_memory()
+first = bytearray(16 * 2**20)
+del first  # glibc now raises its mapping threshold to this block's size
+before = rss()
+held, pins = [], []
+for _ in range(4):
+    held.append(bytearray(15 * 2**20))  # like a chunk pickled for a worker
+    pins.append(bytearray(64 * 2**10))  # a block after each: the big ones, once freed, are holes in the heap
+del held
+print((rss() - before) // 2**20)
+"""
+
+
+def test_the_reading_process_gives_back_the_blocks_it_frees() -> None:
+    def held_mib(mode: str) -> int:
+        done = subprocess.run([sys.executable, "-c", HOLES, mode], capture_output=True, text=True, timeout=120)
+        assert done.returncode == 0, done.stderr
+        return int(done.stdout)
+
+    assert held_mib("default") >= 10
+    assert held_mib("return") <= 2
+
+
 def test_worker_processes_give_the_same_file_as_one_process(tmp_path: Path) -> None:
     # Big enough (12 MB, two chunks) for the command to start workers; a long kept column keeps rows few.
     rng = np.random.default_rng(3)

@@ -2,7 +2,7 @@
 
 Run with `make bench`. Options: --cases N (random cases for the engine comparison, default 2,000), --ve-cases N
 (how many of those pgmpy scores one at a time, default all of them), --rows N (generated CSV rows for the
-command-line run, default 1,000,000), --unknown P (share of fields left unknown, default 0.4), --jobs N.
+command-line run, default 1,000,000; 0 skips it), --unknown P (share of fields left unknown, default 0.4), --jobs N.
 """
 
 from __future__ import annotations
@@ -61,10 +61,14 @@ def engine_vs_pgmpy(cases: int, ve_cases: int, unknown: float) -> None:
     start = time.perf_counter()
     first = posteriors_batch(evidences)
     cold = time.perf_counter() - start
-    # warm: contraction plans are compiled once per process, on first use
-    start = time.perf_counter()
-    posteriors_batch(evidences)
-    warm = time.perf_counter() - start
+    # warm: contraction plans are compiled once per process, on first use; the median of five runs, since
+    # one run of a fraction of a second moves with whatever else the machine does
+    runs = []
+    for _ in range(5):
+        start = time.perf_counter()
+        posteriors_batch(evidences)
+        runs.append(time.perf_counter() - start)
+    warm = statistics.median(runs)
     reference_posteriors({})  # pgmpy builds its elimination structures on first use
     causes = load_spec().cause_ids
     worst = 0.0
@@ -176,7 +180,8 @@ def main() -> int:
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{os.cpu_count()} processors, load average {load:.1f} at the start (other work slows every figure)")
     engine_vs_pgmpy(args.cases, min(args.ve_cases or args.cases, args.cases), args.unknown)
-    command_line(args.rows, args.unknown, args.jobs)
+    if args.rows:
+        command_line(args.rows, args.unknown, args.jobs)
     return 0
 
 

@@ -77,7 +77,9 @@ def score_csv(
     field count differs from the header's, or a duplicate, unknown (not in `keep`) or clashing column: the
     whole file is checked first (standard input is first copied to a temporary file for that). A file output
     is written beside its target and renamed into place at the end, so a failed run leaves no partial file.
-    `on_total(rows)` is called once the rows are counted and `progress(rows)` after each chunk.
+    `on_total(rows)` is called once the rows are counted and `progress(rows)` after each chunk. Memory is tuned
+    for the job, process-wide: a process that scores keeps what it frees (reuse_freed_memory), one that only
+    reads and writes for workers gives large blocks back.
     """
     with contextlib.ExitStack() as stack:
         scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="backcheck-")))
@@ -277,7 +279,7 @@ def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
 
 
 def _start_worker() -> None:
-    reuse_freed_memory()  # a forked worker inherits the setting; a spawned one needs its own
+    reuse_freed_memory()  # each worker's own: the reading process that forked it gives freed blocks back instead
     load_engine()
 
 

@@ -6,6 +6,7 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import cache
 from typing import Any
 
 import numpy as np
@@ -158,7 +159,6 @@ def _care(answers: Mapping[str, Column], probabilities: np.ndarray, rows: np.nda
     """
     rules = load_rules()
     causes = load_spec().cause_ids
-    labels = {c.id: c.label for c in load_spec().causes}
     probs = probabilities[rows]
     n, n_flags = len(rows), len(rules.flags)
     hit = np.ones((n, n_flags + len(rules.posteriors)), dtype=bool)
@@ -170,15 +170,14 @@ def _care(answers: Mapping[str, Column], probabilities: np.ndarray, rows: np.nda
                 continue
             holds = np.array([condition.holds({condition.field: v}) for v in column.values], dtype=bool)
             hit[:, j] &= holds[column.index[rows]]
-    # a posterior rule's reason quotes the probability: texts for every word a probability can give, picked
-    # per (row, rule) that fires
+    # a posterior rule's reason quotes the probability: its text for that word, per (row, rule) that fires
+    rule_texts, self_care = _worded_reasons()
     quoted = np.empty((n, len(rules.posteriors)), dtype=object)
     for k, rule in enumerate(rules.posteriors):
         p = probs[:, causes.index(rule.cause)]
         hit[:, n_flags + k] = p >= rule.at_least
         fired = np.flatnonzero(hit[:, n_flags + k])
-        texts = np.asarray([rule.reason.format(p=word) for word in _PERCENT_WORDS], dtype=object)
-        quoted[fired, k] = texts[_percent_index(p[fired])]
+        quoted[fired, k] = rule_texts[k][_percent_index(p[fired])]
     rank = np.array([RANK[f.level] for f in rules.flags] + [RANK[r.level] for r in rules.posteriors])
     order = np.array(sorted(range(len(rank)), key=lambda j: -rank[j]))  # stable: rule order within a level
     hit, rank = hit[:, order], rank[order]
@@ -199,16 +198,31 @@ def _care(answers: Mapping[str, Column], probabilities: np.ndarray, rows: np.nda
         start = end
     quiet = np.flatnonzero(~any_hit)
     top = np.argmax(probs[quiet], axis=1)
-    self_care = np.asarray(
-        [[rules.self_care_reason.format(cause=labels[c].lower(), p=word) for word in _PERCENT_WORDS] for c in causes],
-        dtype=object,
-    )
     reasons[quiet] = self_care[top, _percent_index(probs[quiet, top])]
     return level, reasons
 
 
 # care._percent's words for a probability: "under 1%", then "1%" to "100%"
 _PERCENT_WORDS = ("under 1%", *(f"{k}%" for k in range(1, 101)))
+
+
+@cache
+def _worded_reasons() -> tuple[tuple[np.ndarray, ...], np.ndarray]:
+    """Every reason text a probability can give, formatted once per process: per posterior rule, its text for
+    each of _PERCENT_WORDS; and the self-care text per (cause, word)."""
+    rules = load_rules()
+    labels = {c.id: c.label for c in load_spec().causes}
+    rule_texts = tuple(
+        np.asarray([rule.reason.format(p=word) for word in _PERCENT_WORDS], dtype=object) for rule in rules.posteriors
+    )
+    self_care = np.asarray(
+        [
+            [rules.self_care_reason.format(cause=labels[c].lower(), p=word) for word in _PERCENT_WORDS]
+            for c in load_spec().cause_ids
+        ],
+        dtype=object,
+    )
+    return rule_texts, self_care
 
 
 def _percent_index(p: np.ndarray) -> np.ndarray:

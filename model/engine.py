@@ -399,6 +399,7 @@ class Engine:
         s = len(codes)
         lam = evidence.get(leaf.node)
         table = self._gather(leaf, fixed) if leaf.conditioned else leaf.table[..., None]
+        owned = True  # whether `value` is a fresh array, to be multiplied in place
         if leaf.kind == "absorbed":
             if lam is None:
                 value = np.ones((*table.shape[1:-1], s))
@@ -408,9 +409,12 @@ class Engine:
                 flat = leaf.table.reshape(leaf.table.shape[0], -1)
                 value = (flat.T @ lam).reshape((*leaf.table.shape[1:], s))
         elif lam is not None:
-            value = table * lam.reshape((lam.shape[0], *(1,) * (table.ndim - 2), s))
+            lam = lam.reshape((lam.shape[0], *(1,) * (table.ndim - 2), s))
+            value = np.multiply(table, lam, out=table) if leaf.conditioned else table * lam
+        elif leaf.conditioned:
+            value = table
         else:
-            value = np.broadcast_to(table, (*table.shape[:-1], s))
+            value, owned = np.broadcast_to(table, (*table.shape[:-1], s)), False
         # vectors along one axis are multiplied together first: one pass over the table per axis
         along: dict[int, np.ndarray] = {}
         for root, axis in leaf.roots:
@@ -419,7 +423,9 @@ class Engine:
             vector = self._factorised[child].vectors[position][codes[:, self.index[child]]].T
             along[axis] = along[axis] * vector if axis in along else vector
         for axis, vector in along.items():
-            value = value * vector.reshape((1,) * axis + (vector.shape[0],) + (1,) * (value.ndim - axis - 2) + (-1,))
+            vector = vector.reshape((1,) * axis + (vector.shape[0],) + (1,) * (value.ndim - axis - 2) + (-1,))
+            value = np.multiply(value, vector, out=value) if owned else value * vector
+            owned = True
         return value
 
     def _gather(self, leaf: _Leaf, fixed: dict[str, np.ndarray]) -> np.ndarray:

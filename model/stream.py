@@ -33,6 +33,8 @@ BLOCK_BYTES = 2 * 2**20
 # This many blocks make one chunk of rows scored together: about 80,000 rows of the contract's 34 fields.
 # Bigger chunks spread the engine's per-plan work over more rows; smaller ones bound each process's memory.
 CHUNK_BLOCKS = 4
+# Towards the end of a file, a chunk takes at most this share of the blocks left (_chunk_sizes).
+_TAIL_SHARE = 4
 # CSV text is built this many rows at a time, so a chunk's text never exists twice over in memory.
 TEXT_ROWS = 8192
 # Below this many rows (estimated from the file size) a run stays in one process: starting workers costs
@@ -94,19 +96,21 @@ def score_csv(
         pool, workers = None, 0
         if jobs > 1 and path.stat().st_size > PARALLEL_MIN_ROWS * _BYTES_PER_ROW_GUESS:
             pool, workers = stack.enter_context(_pool(jobs)), jobs
-        rows = sum(batch.num_rows for batch in _batches(path, name, header))
+        rows = blocks = 0
+        for batch in _batches(path, name, header):
+            rows, blocks = rows + batch.num_rows, blocks + 1
         pa.default_memory_pool().release_unused()
         if on_total is not None:
             on_total(rows)
         if output is None:
-            return _write(path, name, header, sys.stdout.buffer, pool, workers, scratch, progress)
+            return _write(path, name, header, sys.stdout.buffer, pool, workers, blocks, scratch, progress)
         target = Path(output)
         partial = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, and removed unless renamed)
             dir=target.parent, prefix=f".{target.name}.", suffix=".partial", delete=False
         )
         try:
             with partial:
-                summary = _write(path, name, header, partial, pool, workers, scratch, progress)
+                summary = _write(path, name, header, partial, pool, workers, blocks, scratch, progress)
             Path(partial.name).replace(target)
         finally:
             Path(partial.name).unlink(missing_ok=True)
@@ -190,16 +194,36 @@ def _batches(path: Path, name: str, header: list[str]) -> Iterator[pa.RecordBatc
         raise InputError(_explain(exc, path, name, header)) from None
 
 
-def _chunks(path: Path, name: str, header: list[str]) -> Iterator[pa.RecordBatch]:
-    """The file's rows in chunks of CHUNK_BLOCKS blocks, each one record batch."""
+def _chunks(path: Path, name: str, header: list[str], sizes: Iterable[int]) -> Iterator[pa.RecordBatch]:
+    """The file's rows in chunks, each one record batch of as many blocks as `sizes` says in turn (then of
+    CHUNK_BLOCKS, should the file have grown since its blocks were counted)."""
+    sizes = iter(sizes)
+    size = next(sizes, CHUNK_BLOCKS)
     blocks: list[pa.RecordBatch] = []
     for block in _batches(path, name, header):
         blocks.append(block)
-        if len(blocks) == CHUNK_BLOCKS:
+        if len(blocks) == size:
             yield _joined(blocks)
-            blocks = []
+            blocks, size = [], next(sizes, CHUNK_BLOCKS)
     if blocks:
         yield _joined(blocks)
+
+
+def _chunk_sizes(blocks: int) -> list[int]:
+    """How many blocks each chunk of a file of `blocks` blocks takes.
+
+    CHUNK_BLOCKS, until a chunk would be more than a _TAIL_SHARE-th of what is left; from there on each takes
+    that share, down to one block. With equal chunks, one worker could be left scoring the last of them alone
+    for as long as a chunk takes (4.5 s on the benchmark file); shrinking chunks make two workers finish
+    within about a block's time of each other, for the price of a few more, smaller chunks. The schedule
+    does not depend on the number of workers: a row's last digits depend on the rows scored with it (see
+    Engine's plan merging), and a file gives the same bytes whatever --jobs says."""
+    sizes = []
+    left = blocks
+    while left > 0:
+        sizes.append(min(CHUNK_BLOCKS, max(1, -(-left // _TAIL_SHARE))))
+        left -= sizes[-1]
+    return sizes
 
 
 def _joined(blocks: list[pa.RecordBatch]) -> pa.RecordBatch:
@@ -290,12 +314,13 @@ def _write(
     sink: BinaryIO,
     pool: ProcessPoolExecutor | None,
     workers: int,
+    blocks: int,
     scratch: Path,
     progress: Callable[[int], None] | None,
 ) -> Summary:
     sink.write(_csv_line([*header, *output_columns()]))
     rows = errors = 0
-    batches = _chunks(path, name, header)
+    batches = _chunks(path, name, header, _chunk_sizes(blocks))
     if pool is None:
         reuse_freed_memory()
         for batch in batches:

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from model.batch import output_columns, score_cases
 from model.cli import main
 from model.fields import CaseError, parse_case
+from model.stream import CHUNK_BLOCKS, _chunk_sizes
 
 DATA = Path(__file__).resolve().parent / "data"
 ROOT = Path(__file__).resolve().parent.parent
@@ -273,6 +274,23 @@ def test_the_reading_process_gives_back_the_blocks_it_frees() -> None:
     # MiB still resident after the big blocks are freed
     assert printed_number(HOLES, "default") >= 10
     assert printed_number(HOLES, "return") <= 2
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.integers(1, 2000))
+def test_chunks_shrink_towards_the_end_so_the_workers_finish_together(blocks: int) -> None:
+    sizes = _chunk_sizes(blocks)
+    assert sum(sizes) == blocks  # every block, once
+    assert all(1 <= size <= CHUNK_BLOCKS for size in sizes)
+    assert sizes == sorted(sizes, reverse=True)
+    assert sizes[-1] == 1
+    left = blocks
+    for size in sizes:  # none takes more than a quarter of what is left, rounded up
+        assert size <= max(1, -(-left // 4))
+        left -= size
+    if blocks >= 8 * CHUNK_BLOCKS:  # a big file is mostly full chunks
+        assert sizes.count(CHUNK_BLOCKS) * CHUNK_BLOCKS >= blocks / 2
+    assert _chunk_sizes(50) == [4] * 10 + [3, 2, 2, 1, 1, 1]  # the benchmark's million rows
 
 
 def test_worker_processes_give_the_same_file_as_one_process(tmp_path: Path) -> None:

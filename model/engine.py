@@ -330,53 +330,70 @@ class Engine:
                 if parent in fixed:
                     weight *= vectors[state, fixed[parent]]
         lam = self._evidence(codes)
-        values: list[np.ndarray] = [self._leaf_value(leaf, codes, fixed, lam) for leaf in plan.leaves]
+        values: list[np.ndarray | None] = [self._leaf_value(leaf, codes, fixed, lam) for leaf in plan.leaves]
         for step in plan.steps:
             values.append(np.einsum(step.forward, *(values[i] for i in step.inputs)))
         z = values[-1] if plan.steps else np.ones(s)
         reads, wanted = self._reads(plan, nodes)
+        found = np.empty((s, 1 + sum(self.card[node] for node in nodes)))
+        found[:, 0] = z
+        blocks, at = {}, 1
+        for node in nodes:
+            blocks[node] = found[:, at : at + self.card[node]]
+            at += self.card[node]
+        # the nodes read from each tensor: those of `reads`, and each absorbed node from its own leaf
+        read_at: dict[int, list[str]] = {}
+        for node in nodes:
+            if node in reads:
+                read_at.setdefault(reads[node][0], []).append(node)
+            elif node in plan.leaf_of and node not in plan.conditioned and node not in plan.factorised:
+                read_at.setdefault(plan.leaf_of[node], []).append(node)
+
+        def read(i: int, grad: np.ndarray | None) -> None:
+            """The joints of the nodes read from tensor i, given its gradient (None: there are no steps)."""
+            for node in read_at.get(i, ()):
+                if node in reads:
+                    # the sum of T * dZ/dT over every axis but the node's and the case axis, in one pass
+                    axis = reads[node][1]
+                    axes = list(range(values[i].ndim))
+                    if grad is None:
+                        blocks[node][:] = np.einsum(values[i], axes, [axis, axes[-1]]).T
+                    else:
+                        blocks[node][:] = np.einsum(values[i], axes, grad, axes, [axis, axes[-1]]).T
+                else:
+                    grad = np.ones_like(values[i]) if grad is None else grad
+                    blocks[node][:] = self._absorbed_joint(plan.leaves[i], grad, fixed, lam.get(node))
+
+        if not plan.steps:
+            for i in read_at:
+                read(i, None)
         grads: list[np.ndarray | None] = [None] * len(values)
         if plan.steps:
             grads[-1] = np.ones(s)
+        # Each tensor is the input of one step, so its gradient is complete once that step is passed back: its
+        # nodes are read then, and values and gradients are dropped as soon as nothing further down needs them.
         for step in reversed(plan.steps):
-            g = grads[step.output]
-            if step.output not in wanted:
-                grads[step.output] = None
-            if g is None:
-                continue
+            g, grads[step.output] = grads[step.output], None
             for k, i in enumerate(step.inputs):
-                if wanted.isdisjoint(step.below[k]):
+                if g is None or wanted.isdisjoint(step.below[k]):
                     continue
                 others = [values[j] for m, j in enumerate(step.inputs) if m != k]
                 grad = np.einsum(step.backward[k], g, *others)
                 if step.reshape[k] is not None:
                     grad = np.broadcast_to(grad.reshape(step.reshape[k]), values[i].shape)
-                grads[i] = grad
-        found = np.empty((s, 1 + sum(self.card[node] for node in nodes)))
-        found[:, 0] = z
-        at = 1
+                read(i, grad)
+                if i >= len(plan.leaves):
+                    grads[i] = grad  # passed on down at its own step
+            for i in step.inputs:
+                values[i] = None
         for node in nodes:
-            block = found[:, at : at + self.card[node]]
-            at += self.card[node]
             if node in plan.conditioned:
-                block[:] = 0.0
-                block[np.arange(s), fixed[node]] = z
+                blocks[node][:] = 0.0
+                blocks[node][np.arange(s), fixed[node]] = z
             elif node in plan.factorised:
                 # only observed nodes are factorised when their marginal is asked for
-                block[:] = 0.0
-                block[np.arange(s), codes[:, self.index[node]]] = z
-            elif node in reads:
-                # the sum of T * dZ/dT over every axis but the node's and the case axis, in one pass
-                i, axis = reads[node]
-                axes = list(range(values[i].ndim))
-                if plan.steps:
-                    block[:] = np.einsum(values[i], axes, grads[i], axes, [axis, axes[-1]]).T
-                else:
-                    block[:] = np.einsum(values[i], axes, [axis, axes[-1]]).T
-            else:
-                i = plan.leaf_of[node]
-                grad = grads[i] if plan.steps else np.ones_like(values[i])
-                block[:] = self._absorbed_joint(plan.leaves[i], grad, fixed, lam.get(node))
+                blocks[node][:] = 0.0
+                blocks[node][np.arange(s), codes[:, self.index[node]]] = z
         found *= weight[:, None]
         return found
 

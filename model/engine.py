@@ -70,7 +70,9 @@ class _Step:
     forward: str
     backward: tuple[str, ...]
     reshape: tuple[tuple[int, ...] | None, ...]
-    below: tuple[frozenset[int], ...]  # per input: the tensors it was built from, itself included
+    # per input: the tensors it was built from, itself included, as a bit set (bit i: tensor i). Sets of ints
+    # took some 20 MB over a run's plans.
+    below: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -87,12 +89,9 @@ class _Plan:
     # final sum needs the shortest backward pass.
     read_from: Mapping[str, tuple[int, int]]
     scopes: tuple[tuple[str, ...], ...]  # every tensor's: the leaves', then each step's output
-    below: tuple[frozenset[int], ...]  # every tensor's: the tensors it was built from, itself included
     bytes_per_sub_row: int
     # per tuple of nodes asked for: where each is read, and the tensors whose gradients are needed (Engine._reads)
-    reads: dict[tuple[str, ...], tuple[dict[str, tuple[int, int]], frozenset[int]]] = field(
-        default_factory=dict, compare=False
-    )
+    reads: dict[tuple[str, ...], tuple[dict[str, tuple[int, int]], int]] = field(default_factory=dict, compare=False)
 
 
 class Engine:
@@ -375,7 +374,7 @@ class Engine:
         for step in reversed(plan.steps):
             g, grads[step.output] = grads[step.output], None
             for k, i in enumerate(step.inputs):
-                if g is None or wanted.isdisjoint(step.below[k]):
+                if g is None or not wanted & step.below[k]:
                     continue
                 others = [values[j] for m, j in enumerate(step.inputs) if m != k]
                 grad = np.einsum(step.backward[k], g, *others)
@@ -537,9 +536,6 @@ class Engine:
         for i, leaf in enumerate(leaves):
             if leaf.kind == "node" and leaf.node not in read_from:
                 read_from[leaf.node] = (i, 0)
-        below = [frozenset({i}) for i in range(len(leaves))]
-        for step in steps:
-            below.append(frozenset({step.output}).union(*step.below))
         # every tensor's value and gradient alive at once, 8 bytes each: the measure for the batch size
         bytes_per_sub_row = 16 * sum(math.prod(self.card[v] for v in scope) for scope in scopes) + 64
         return _Plan(
@@ -550,13 +546,12 @@ class Engine:
             leaf_of={leaf.node: i for i, leaf in enumerate(leaves)},
             read_from=read_from,
             scopes=tuple(scopes),
-            below=tuple(below),
             bytes_per_sub_row=bytes_per_sub_row,
         )
 
-    def _reads(self, plan: _Plan, nodes: Sequence[str]) -> tuple[dict[str, tuple[int, int]], frozenset[int]]:
+    def _reads(self, plan: _Plan, nodes: Sequence[str]) -> tuple[dict[str, tuple[int, int]], int]:
         """Where to read each node of `nodes` in `plan` ({node: (tensor, axis)}), and the tensors whose gradients
-        the reads need: the backward pass computes only those and the ones they are built from.
+        the reads need, as a bit set: the backward pass computes only those and the ones they are built from.
 
         Each node is first placed where it is summed out (plan.read_from), which fixes the tensors that get a
         gradient; it is then read from the smallest of those tensors that holds it. That costs no backward
@@ -567,15 +562,18 @@ class Engine:
         if found is not None:
             return found
         absorbed = {plan.leaf_of[n] for n in nodes if n in plan.leaf_of and n not in plan.read_from}
-        first = absorbed | {plan.read_from[n][0] for n in nodes if n in plan.read_from}
-        fed = [i for i, below in enumerate(plan.below) if plan.steps and not first.isdisjoint(below)]
+        first = sum(1 << i for i in absorbed | {plan.read_from[n][0] for n in nodes if n in plan.read_from})
+        # the tensors that get a gradient: the final one, and each input whose subtree holds a tensor in `first`
+        fed = [plan.steps[-1].output] if plan.steps else []
+        for step in plan.steps:
+            fed += [i for i, below in zip(step.inputs, step.below, strict=True) if first & below]
         reads = {}
         for node in nodes:
             if node in plan.read_from:
                 holding = [i for i in fed if node in plan.scopes[i]] or [plan.read_from[node][0]]
                 i = min(holding, key=lambda i: (math.prod(self.card[v] for v in plan.scopes[i]), i))
                 reads[node] = (i, plan.scopes[i].index(node))
-        found = reads, frozenset(absorbed | {i for i, _ in reads.values()})
+        found = reads, sum(1 << i for i in absorbed | {i for i, _ in reads.values()})
         with self._lock:
             plan.reads.setdefault(key, found)
         return found
@@ -599,7 +597,7 @@ class Engine:
             raise ValueError(f"a contraction over {len(variables)} variables needs more than numpy einsum's 52 labels")
         symbol = {v: string.ascii_letters[i] for i, v in enumerate(variables)}
         batch = string.ascii_letters[len(symbol)]
-        below: list[frozenset[int]] = [frozenset({i}) for i in range(n_leaves)]
+        below = [1 << i for i in range(n_leaves)]
         steps: list[_Step] = []
 
         def emit(inputs: tuple[int, ...], live: list[int]) -> int:
@@ -608,7 +606,10 @@ class Engine:
             out_scope = tuple(v for v in union if v in needed)
             steps.append(self._step(inputs, len(scopes), out_scope, scopes, symbol, batch, below))
             scopes.append(out_scope)
-            below.append(frozenset({len(scopes) - 1}).union(*(below[i] for i in inputs)))
+            built = 1 << (len(scopes) - 1)
+            for i in inputs:
+                built |= below[i]
+            below.append(built)
             return len(scopes) - 1
 
         current = list(range(len(scopes)))  # the operand list: used ones leave, results join the end
@@ -635,7 +636,7 @@ class Engine:
         scopes: list[tuple[str, ...]],
         symbol: dict[str, str],
         batch: str,
-        below: list[frozenset[int]],
+        below: list[int],
     ) -> _Step:
         def term(scope: tuple[str, ...]) -> str:
             return "".join(symbol[v] for v in scope) + batch

@@ -689,26 +689,22 @@ def _elimination_path(
     pairwise products, as opt_einsum counts flops: the size of each product, twice when something is summed.
     """
 
-    def size(mask: int) -> int:  # called when sizes does not yet hold the mask
-        known, rest = 1, mask
-        while rest:
-            low = rest & -rest
-            known *= cards[low.bit_length() - 1]
-            rest ^= low
-        sizes[mask] = known
-        return known
-
     def bits(mask: int) -> Iterator[int]:
         while mask:
             low = mask & -mask
             yield low
             mask ^= low
 
+    def size(mask: int) -> int:
+        known = sizes.get(mask)
+        if known is None:
+            known = math.prod(cards[low.bit_length() - 1] for low in bits(mask))
+            sizes[mask] = known
+        return known
+
     tensors = dict(enumerate(masks))  # live tensors by id; a result gets the next id
     holders: dict[int, set[int]] = {}
     for i, mask in tensors.items():
-        if mask not in sizes:
-            size(mask)
         for v in bits(mask):
             holders.setdefault(v, set()).add(i)
 
@@ -724,24 +720,24 @@ def _elimination_path(
         product = 0
         for i in ids:
             product |= tensors[i]
-        n = sizes.get(product) or size(product)
+        n = size(product)
         if rule == "size":
             return n, len(ids), v
         if rule == "work":
             return n * len(ids), len(ids), v
-        return n - sum(sizes[tensors[i]] for i in ids), n, v
+        return n - sum(size(tensors[i]) for i in ids), n, v
 
     scores = {v: score(v) for v in holders}
     groups: list[tuple[int, ...]] = []
     cost = 0
     while scores:
         v = min(scores, key=scores.__getitem__)
-        group = sorted(holders[v], key=lambda i: (sizes[tensors[i]], i))
+        group = sorted(holders[v], key=lambda i: (size(tensors[i]), i))
         kept = outside(holders[v])
         chosen = [tensors.pop(i) for i in group]
         acc = chosen[0]
         if len(chosen) == 1:
-            cost += sizes[acc] * (2 if acc & ~kept else 1)
+            cost += size(acc) * (2 if acc & ~kept else 1)
             acc &= kept
         for k in range(1, len(chosen)):
             later = kept
@@ -749,11 +745,9 @@ def _elimination_path(
                 later |= m
             product = acc | chosen[k]
             acc = product & later
-            cost += (sizes.get(product) or size(product)) * (2 if product != acc else 1)
+            cost += size(product) * (2 if product != acc else 1)
         result = len(masks) + len(groups)
         tensors[result] = acc
-        if acc not in sizes:
-            size(acc)
         groups.append(tuple(group))
         touched = 0
         for m in chosen:

@@ -84,14 +84,16 @@ class _Plan:
     leaves: tuple[_Leaf, ...]
     steps: tuple[_Step, ...]
     leaf_of: Mapping[str, int]
-    # Where a node's joint with the evidence can be read, alone: the tensor (leaf or intermediate) in which it is
-    # summed out, and its axis. Any tensor T gives the joint of its scope as T * dZ/dT, and the one nearest the
+    # Where a node's joint with the evidence can always be read: the tensor (leaf or intermediate) in which it
+    # is summed out, and its axis. Any tensor T gives the joint of its scope as T * dZ/dT, and the one nearest the
     # final sum needs the shortest backward pass.
     read_from: Mapping[str, tuple[int, int]]
     scopes: tuple[tuple[str, ...], ...]  # every tensor's: the leaves', then each step's output
     bytes_per_sub_row: int
-    # per tuple of nodes asked for: where each is read, and the tensors whose gradients are needed (Engine._reads)
-    reads: dict[tuple[str, ...], tuple[dict[str, tuple[int, int]], int]] = field(default_factory=dict, compare=False)
+    # per tuple of nodes asked for: the nodes read from each tensor, and the tensors whose gradients are needed
+    reads: dict[tuple[str, ...], tuple[dict[int, list[tuple[str, int | None]]], int]] = field(
+        default_factory=dict, compare=False
+    )
 
 
 class Engine:
@@ -333,35 +335,27 @@ class Engine:
         for step in plan.steps:
             values.append(np.einsum(step.forward, *(values[i] for i in step.inputs)))
         z = values[-1] if plan.steps else np.ones(s)
-        reads, wanted = self._reads(plan, nodes)
+        read_at, wanted = self._reads(plan, nodes)
         found = np.empty((s, 1 + sum(self.card[node] for node in nodes)))
         found[:, 0] = z
         blocks, at = {}, 1
         for node in nodes:
             blocks[node] = found[:, at : at + self.card[node]]
             at += self.card[node]
-        # the nodes read from each tensor: those of `reads`, and each absorbed node from its own leaf
-        read_at: dict[int, list[str]] = {}
-        for node in nodes:
-            if node in reads:
-                read_at.setdefault(reads[node][0], []).append(node)
-            elif node in plan.leaf_of and node not in plan.conditioned and node not in plan.factorised:
-                read_at.setdefault(plan.leaf_of[node], []).append(node)
 
         def read(i: int, grad: np.ndarray | None) -> None:
             """The joints of the nodes read from tensor i, given its gradient (None: there are no steps)."""
-            for node in read_at.get(i, ()):
-                if node in reads:
-                    # the sum of T * dZ/dT over every axis but the node's and the case axis, in one pass
-                    axis = reads[node][1]
-                    axes = list(range(values[i].ndim))
-                    if grad is None:
-                        blocks[node][:] = np.einsum(values[i], axes, [axis, axes[-1]]).T
-                    else:
-                        blocks[node][:] = np.einsum(values[i], axes, grad, axes, [axis, axes[-1]]).T
+            for node, axis in read_at.get(i, ()):
+                if axis is None:  # an absorbed node, from its own leaf
+                    ones = np.ones_like(values[i]) if grad is None else grad
+                    blocks[node][:] = self._absorbed_joint(plan.leaves[i], ones, fixed, lam.get(node))
+                    continue
+                # the sum of T * dZ/dT over every axis but the node's and the case axis, in one pass
+                axes = list(range(values[i].ndim))
+                if grad is None:
+                    blocks[node][:] = np.einsum(values[i], axes, [axis, axes[-1]]).T
                 else:
-                    grad = np.ones_like(values[i]) if grad is None else grad
-                    blocks[node][:] = self._absorbed_joint(plan.leaves[i], grad, fixed, lam.get(node))
+                    blocks[node][:] = np.einsum(values[i], axes, grad, axes, [axis, axes[-1]]).T
 
         if not plan.steps:
             for i in read_at:
@@ -549,9 +543,10 @@ class Engine:
             bytes_per_sub_row=bytes_per_sub_row,
         )
 
-    def _reads(self, plan: _Plan, nodes: Sequence[str]) -> tuple[dict[str, tuple[int, int]], int]:
-        """Where to read each node of `nodes` in `plan` ({node: (tensor, axis)}), and the tensors whose gradients
-        the reads need, as a bit set: the backward pass computes only those and the ones they are built from.
+    def _reads(self, plan: _Plan, nodes: Sequence[str]) -> tuple[dict[int, list[tuple[str, int | None]]], int]:
+        """Where to read the nodes of `nodes` in `plan` ({tensor: [(node, its axis, or None for an absorbed node
+        read from its own leaf)]}), and the tensors whose gradients the reads need, as a bit set: the backward
+        pass computes only those and the ones they are built from. Conditioned and factorised nodes are not read.
 
         Each node is first placed where it is summed out (plan.read_from), which fixes the tensors that get a
         gradient; it is then read from the smallest of those tensors that holds it. That costs no backward
@@ -567,13 +562,15 @@ class Engine:
         fed = [plan.steps[-1].output] if plan.steps else []
         for step in plan.steps:
             fed += [i for i, below in zip(step.inputs, step.below, strict=True) if first & below]
-        reads = {}
+        read_at: dict[int, list[tuple[str, int | None]]] = {}
         for node in nodes:
             if node in plan.read_from:
                 holding = [i for i in fed if node in plan.scopes[i]] or [plan.read_from[node][0]]
                 i = min(holding, key=lambda i: (math.prod(self.card[v] for v in plan.scopes[i]), i))
-                reads[node] = (i, plan.scopes[i].index(node))
-        found = reads, sum(1 << i for i in absorbed | {i for i, _ in reads.values()})
+                read_at.setdefault(i, []).append((node, plan.scopes[i].index(node)))
+            elif node in plan.leaf_of:
+                read_at.setdefault(plan.leaf_of[node], []).append((node, None))
+        found = read_at, sum(1 << i for i in read_at)
         with self._lock:
             plan.reads.setdefault(key, found)
         return found

@@ -153,6 +153,17 @@ def test_a_bad_file_on_standard_input_writes_nothing_to_standard_output() -> Non
     assert "standard input: line 4 has 3 fields" in result.stderr
 
 
+def test_a_byte_that_is_not_utf8_in_any_column_stops_the_run_before_anything_is_written(tmp_path: Path) -> None:
+    # The checking pass converts only the first column; the text of every other column is checked as well,
+    # beyond the part of the file that reading the header decodes.
+    header, first = (DATA / "latin1.csv").read_bytes().splitlines()[:2]
+    source = tmp_path / "late_latin1.csv"
+    source.write_bytes(b"\n".join([header, *[first] * 5000, b"V02,walking,40,fem\xe9le,,,,,", first]) + b"\n")
+    result = run(str(source))
+    assert result.exit_code == 1 and result.stdout == ""
+    assert "late_latin1.csv: is not UTF-8 text (line 5002 holds the byte 0xe9)" in result.stderr
+
+
 def test_a_header_only_file_gives_a_header_only_output() -> None:
     result = run(str(DATA / "header_only.csv"))
     assert result.exit_code == 0

@@ -2,7 +2,8 @@
 
 Run with `make bench`. Options: --cases N (random cases for the engine comparison, default 2,000), --ve-cases N
 (how many of those pgmpy scores one at a time, default all of them), --rows N (generated CSV rows for the
-command-line run, default 1,000,000; 0 skips it), --unknown P (share of fields left unknown, default 0.4), --jobs N.
+command-line run, default 1,000,000; 0 skips it), --runs N (timed runs of that command, default 3), --unknown P
+(share of fields left unknown, default 0.4), --jobs N.
 """
 
 from __future__ import annotations
@@ -120,7 +121,7 @@ def _tree(pid: int) -> list[int]:
     return found
 
 
-def command_line(rows: int, unknown: float, jobs: int | None) -> None:
+def command_line(rows: int, unknown: float, jobs: int | None, runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / "cases.csv", Path(tmp) / "scored.csv"
         rng = np.random.default_rng(3)
@@ -135,14 +136,17 @@ def command_line(rows: int, unknown: float, jobs: int | None) -> None:
         command = [sys.executable, "-m", "model", "score", str(source), "-o", str(target), "--quiet"]
         if jobs:
             command += ["--jobs", str(jobs)]
-        # Two runs: the timed one with nothing watching it, then one whose memory is sampled. Reading a
-        # process's memory map every 50 ms holds locks the process needs to fault in pages, and slows it by a
-        # fifth, so that run's time is printed only to show the cost of watching.
-        start = time.perf_counter()
-        cpu_before = os.times()
-        code = subprocess.run(command, check=False).returncode
-        elapsed = time.perf_counter() - start
-        cpu = sum(os.times()[2:4]) - sum(cpu_before[2:4])
+        # Several timed runs with nothing watching them: on a shared machine one run says little. Then one run
+        # whose memory is sampled: reading a process's memory map every 50 ms holds locks the process needs to
+        # fault in pages, and slows it by a fifth, so that run's time is printed only to show the cost of watching.
+        times, cpus, codes = [], [], []
+        for _ in range(runs):
+            target.unlink(missing_ok=True)
+            start = time.perf_counter()
+            cpu_before = os.times()
+            codes.append(subprocess.run(command, check=False).returncode)
+            times.append(time.perf_counter() - start)
+            cpus.append(sum(os.times()[2:4]) - sum(cpu_before[2:4]))
         with target.open(encoding="utf-8") as scored:
             written = sum(1 for _ in scored) - 1
         start = time.perf_counter()
@@ -162,11 +166,16 @@ def command_line(rows: int, unknown: float, jobs: int | None) -> None:
         done.set()
         watcher.join()
         watched = time.perf_counter() - start
-        print(f"  backcheck score, CSV to CSV:     {elapsed:10.1f} s  ({rows / elapsed:,.0f} rows/s), exit {code}")
-        print(f"  processor time, all processes:   {cpu:10.1f} s")
+        elapsed = statistics.median(times)
+        each = ", ".join(f"{t:.1f}" for t in times)
+        cpu_each = ", ".join(f"{c:.1f}" for c in cpus)
+        print(f"  backcheck score, CSV to CSV:     {elapsed:10.1f} s  median of {runs} runs ({each} s)")
+        print(f"  rows per second, that median:    {rows / elapsed:10,.0f}")
+        print(f"  exit statuses:                   {' '.join(str(c) for c in codes):>10}")
+        print(f"  processor time, all processes:   {statistics.median(cpus):10.1f} s  median ({cpu_each} s)")
         print(f"  rows written:                    {written:10,}")
         print(f"  peak memory, all processes:      {peak / 2**20:10,.0f} MiB  (proportional set size, sampled every")
-        print(f"                                   50 ms in a second run: {watched:.1f} s, exit {watched_code})")
+        print(f"                                   50 ms in a separate run: {watched:.1f} s, exit {watched_code})")
 
 
 def main() -> int:
@@ -174,6 +183,7 @@ def main() -> int:
     parser.add_argument("--cases", type=int, default=2_000)
     parser.add_argument("--ve-cases", type=int, default=None)
     parser.add_argument("--rows", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--unknown", type=float, default=0.4)
     parser.add_argument("--jobs", type=int, default=None)
     args = parser.parse_args()
@@ -181,7 +191,7 @@ def main() -> int:
     print(f"{os.cpu_count()} processors, load average {load:.1f} at the start (other work slows every figure)")
     engine_vs_pgmpy(args.cases, min(args.ve_cases or args.cases, args.cases), args.unknown)
     if args.rows:
-        command_line(args.rows, args.unknown, args.jobs)
+        command_line(args.rows, args.unknown, args.jobs, max(1, args.runs))
     return 0
 
 

@@ -1,0 +1,31 @@
+"""The benchmark script runs end to end and prints every figure the README's performance table quotes."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_benchmark_prints_its_figures_on_a_small_run() -> None:
+    command = [sys.executable, str(ROOT / "scripts" / "bench.py")]
+    command += ["--cases", "40", "--ve-cases", "3", "--rows", "2000", "--runs", "2", "--jobs", "1"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    for figure in (
+        "rows/s",
+        "ratio",
+        "largest difference",
+        "one case, the app's path",
+        "median of 2 runs",
+        "processor time, all processes",
+        "peak memory, all processes",
+    ):
+        assert figure in out, (figure, out)
+    difference = next(line for line in out.splitlines() if "largest difference from pgmpy" in line)
+    assert float(difference.split(":")[1]) < 1e-9, difference
+    assert "exit statuses:                          0 0" in out
+    assert "rows written:                         2,000" in out

@@ -576,8 +576,8 @@ class Engine:
         return found
 
     def _path_of(self, scopes: list[tuple[str, ...]]) -> tuple[list[tuple[int, ...]], float]:
-        """The cheapest variable elimination order (_cheapest_path) for these scopes: its path, in the
-        operand-list form _steps reads, and its operation count per sub-row."""
+        """The cheapest variable elimination order (_cheapest_path) for these scopes: its groups of tensor ids
+        (see _elimination_path), and its operation count per sub-row."""
         if not scopes:
             return [], 0.0
         # Integer labels (bit i is node i): sets of strings iterate in an order that changes from run to run
@@ -609,19 +609,22 @@ class Engine:
             below.append(built)
             return len(scopes) - 1
 
-        current = list(range(len(scopes)))  # the operand list: used ones leave, results join the end
+        # per path id (the leaves, then each group's result): its tensor here, where a group of k tensors takes
+        # k - 1 pairwise steps
+        where = list(range(len(scopes)))
+        live = set(where)
         for group in path:
-            chosen = [current[i] for i in group]
-            for i in sorted(group, reverse=True):
-                del current[i]
+            chosen = [where[i] for i in group]
+            live.difference_update(chosen)
             acc, pending = chosen[0], chosen[1:]
             if not pending:
-                acc = emit((acc,), current)
+                acc = emit((acc,), list(live))
             while pending:
                 other = pending.pop(0)
-                acc = emit((acc, other), current + pending)
-            current.append(acc)
-        if len(current) > 1 or (current and scopes[current[0]]):
+                acc = emit((acc, other), [*live, *pending])
+            live.add(acc)
+            where.append(acc)
+        if len(live) > 1 or any(scopes[i] for i in live):
             raise AssertionError("the contraction path did not end in one number per sub-row")
         return steps
 
@@ -681,9 +684,9 @@ def _elimination_path(
     `masks` are the tensors' scopes as bit sets (bit i: variable i, of size cards[i]); `sizes` memoises the
     size of a bit set. Each round sums out the variable that `rule` scores lowest (ties to the lowest bit):
     its tensors are multiplied together, smallest first, and every variable no other tensor holds is summed
-    out on the way. The path is in operand-list form (each group's positions in the current list, whose
-    members leave it and whose result joins its end), in multiplication order. The count is that of the
-    pairwise products, as opt_einsum counts flops: the size of each product, twice when something is summed.
+    out on the way. The path lists each group's tensor ids in multiplication order: the tensors of `masks` are
+    0 to n - 1, and the result of the k-th group is n + k. The count is that of the pairwise products, as
+    opt_einsum counts flops: the size of each product, twice when something is summed.
     """
 
     def bits(mask: int) -> Iterator[int]:
@@ -760,16 +763,7 @@ def _elimination_path(
     if len(tensors) > 1:  # numbers left over: multiply them together
         groups.append(tuple(sorted(tensors)))
         cost += len(tensors) - 1
-    # from ids to positions in the operand list, keeping each group's order
-    current = list(range(len(masks)))
-    path = []
-    for n, group in enumerate(groups):
-        positions = tuple(current.index(i) for i in group)
-        path.append(positions)
-        for p in sorted(positions, reverse=True):
-            del current[p]
-        current.append(len(masks) + n)
-    return path, cost
+    return groups, cost
 
 
 def _merged(keys: np.ndarray, sub_rows: np.ndarray, bits: int, least: float) -> np.ndarray:

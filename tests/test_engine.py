@@ -233,9 +233,10 @@ def test_merging_only_ever_gives_up_simplifications(keys: list[int], sub_rows: l
 def test_an_elimination_path_worked_by_hand() -> None:
     # tensors over (a, b), (b, c), (c), sizes 2, 3, 4. "size" sums out a first (the product of its tensors is
     # the smallest, 6), then b (12, tied with c, and b's bit is lower), multiplying the smaller tensor first,
-    # then c. Operations: 6 * 2, 12 * 2, 4 * 2 (each product counted twice, as it also sums).
+    # then c. Operations: 6 * 2, 12 * 2, 4 * 2 (each product counted twice, as it also sums). The results of
+    # the groups are tensors 3 (over b) and 4 (over c).
     path, cost = _elimination_path([0b011, 0b110, 0b100], [2, 3, 4], "size", {})
-    assert path == [(0,), (2, 0), (0, 1)]
+    assert path == [(0,), (3, 1), (2, 4)]
     assert cost == 44
 
 
@@ -257,15 +258,14 @@ def test_an_elimination_path_contracts_the_tensors_to_their_total(
     tensors = [rng.random([cards[v] for v in scope]) for scope in labels]
     total = np.einsum(*(x for pair in zip(tensors, labels, strict=True) for x in pair), [])
     path, cost = _elimination_path(masks, cards, rule, {})
-    live = list(zip(tensors, labels, strict=True))
-    for group in path:
-        chosen = [live[i] for i in group]
-        for i in sorted(group, reverse=True):
-            del live[i]
-        kept = sorted({v for _, scope in live for v in scope} & {v for _, scope in chosen for v in scope})
-        live.append((np.einsum(*(x for pair in chosen for x in pair), kept), kept))
-    assert len(live) == 1 and not live[0][1]
-    assert np.isclose(live[0][0], total, rtol=1e-12)
+    live = dict(enumerate(zip(tensors, labels, strict=True)))  # by id: a group's result gets the next one
+    for n, group in enumerate(path):
+        chosen = [live.pop(i) for i in group]
+        kept = sorted({v for _, scope in live.values() for v in scope} & {v for _, scope in chosen for v in scope})
+        live[len(masks) + n] = (np.einsum(*(x for pair in chosen for x in pair), kept), kept)
+    assert len(live) == 1
+    [(result, scope)] = live.values()
+    assert not scope and np.isclose(result, total, rtol=1e-12)
     assert cost >= 0
     assert _cheapest_path(masks, cards)[1] <= cost
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 import string
 import threading
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 
@@ -157,12 +157,15 @@ class Engine:
         # and, at half weight, in a sparse one (only this choice simplified).
         candidates = [r for r in splittable if r not in self.enumerated] + splittable_leaves
         sparse = self._cost(*self._simplified(()))
+        alone = {c: self._cost(*self._simplified([c])) for c in candidates}
         chosen: list[str] = []
+        dense, with_each = sparse, alone  # the cost of the choices so far, and of them plus each candidate
         while len(chosen) < min(_PLAN_BITS, len(candidates)):
-            dense = self._cost(*self._simplified(chosen))
-            alone = {c: self._cost(*self._simplified([c])) / sparse for c in candidates if c not in chosen}
-            score = {c: self._cost(*self._simplified([*chosen, c])) / dense + 0.5 * alone[c] for c in alone}
+            score = {c: cost / dense + 0.5 * (alone[c] / sparse) for c, cost in with_each.items()}
             chosen.append(min(score, key=lambda c: (score[c], self.index[c])))
+            dense = with_each[chosen[-1]]
+            if len(chosen) < min(_PLAN_BITS, len(candidates)):
+                with_each = {c: self._cost(*self._simplified([*chosen, c])) for c in candidates if c not in chosen}
         self.plan_bits: tuple[str, ...] = tuple(chosen)
         self._plans: dict[tuple[frozenset[str], frozenset[str]], _Plan] = {}
         self._lock = threading.Lock()
@@ -689,18 +692,24 @@ def _elimination_path(
     opt_einsum counts flops: the size of each product, twice when something is summed.
     """
 
-    def bits(mask: int) -> Iterator[int]:
-        while mask:
-            low = mask & -mask
-            yield low
-            mask ^= low
-
     def size(mask: int) -> int:
         known = sizes.get(mask)
         if known is None:
-            known = math.prod(cards[low.bit_length() - 1] for low in bits(mask))
+            known, rest = 1, mask
+            while rest:
+                low = rest & -rest
+                known *= cards[low.bit_length() - 1]
+                rest ^= low
             sizes[mask] = known
         return known
+
+    def bits(mask: int) -> list[int]:
+        found = []
+        while mask:
+            low = mask & -mask
+            found.append(low)
+            mask ^= low
+        return found
 
     tensors = dict(enumerate(masks))  # live tensors by id; a result gets the next id
     holders: dict[int, set[int]] = {}
@@ -708,33 +717,39 @@ def _elimination_path(
         for v in bits(mask):
             holders.setdefault(v, set()).add(i)
 
-    def outside(ids: set[int]) -> int:
-        mask = 0
-        for i, m in tensors.items():
-            if i not in ids:
-                mask |= m
-        return mask
+    tensor_size = {i: size(mask) for i, mask in tensors.items()}
 
     def score(v: int) -> tuple[int, int, int]:
         ids = holders[v]
         product = 0
         for i in ids:
             product |= tensors[i]
-        n = size(product)
+        n = sizes.get(product) or size(product)
         if rule == "size":
             return n, len(ids), v
         if rule == "work":
             return n * len(ids), len(ids), v
-        return n - sum(size(tensors[i]) for i in ids), n, v
+        return n - sum([tensor_size[i] for i in ids]), n, v
 
     scores = {v: score(v) for v in holders}
     groups: list[tuple[int, ...]] = []
     cost = 0
     while scores:
         v = min(scores, key=scores.__getitem__)
-        group = sorted(holders[v], key=lambda i: (size(tensors[i]), i))
-        kept = outside(holders[v])
+        members = holders[v]
+        group = sorted(members, key=lambda i: (tensor_size[i], i))
         chosen = [tensors.pop(i) for i in group]
+        for i in group:
+            del tensor_size[i]
+        touched = 0
+        for m in chosen:
+            touched |= m
+        # the variables of the group that a tensor outside it still holds
+        touched_bits = bits(touched)
+        kept = 0
+        for u in touched_bits:
+            if not holders[u] <= members:
+                kept |= u
         acc = chosen[0]
         if len(chosen) == 1:
             cost += size(acc) * (2 if acc & ~kept else 1)
@@ -747,16 +762,14 @@ def _elimination_path(
             acc = product & later
             cost += size(product) * (2 if product != acc else 1)
         result = len(masks) + len(groups)
-        tensors[result] = acc
+        tensors[result], tensor_size[result] = acc, size(acc)
         groups.append(tuple(group))
-        touched = 0
-        for m in chosen:
-            touched |= m
-        for u in bits(touched):
-            holders[u].difference_update(group)
+        for u in touched_bits:
+            held = holders[u]
+            held.difference_update(group)
             if acc & u:
-                holders[u].add(result)
-            if not holders[u]:
+                held.add(result)
+            elif not held:
                 del holders[u], scores[u]
         for u in bits(acc):
             scores[u] = score(u)

@@ -27,11 +27,14 @@ DEFAULT_TOLERANCE = 1e-12
 
 
 def write_network(network: DiscreteBayesianNetwork, path: str | Path, fmt: str) -> Path:
-    """Write `network` to `path` in `fmt` (one of FORMATS) and return the path."""
+    """Write `network` to `path` in `fmt` (one of FORMATS) and return the path. `network` is left as it was.
+
+    The writers are handed a copy: pgmpy's XMLBIF writer sorts the network's own list of CPDs by name, and the
+    engine takes its node order (and the names of its stored paths) from that list."""
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
     path = Path(path)
-    _WRITERS[fmt](network).write(str(path))
+    _WRITERS[fmt](network.copy()).write(str(path))
     return path
 
 

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench vignettes score clean
+.PHONY: run test lint bench paths vignettes score clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +29,10 @@ vignettes: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
+
+# After a change to the network's structure (tests/test_paths.py says when): a few minutes.
+paths: $(STAMP)
+	$(BIN)/python scripts/paths.py
 
 score: $(STAMP)
 	$(BIN)/backcheck score data/example_cases.csv

@@ -13,7 +13,16 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.engine import _ELIMINATION_RULES, UNKNOWN, Engine, _cheapest_path, _elimination_path, _merged, load_engine
+from model.engine import (
+    _ELIMINATION_RULES,
+    UNKNOWN,
+    Engine,
+    _cheapest_path,
+    _elimination_path,
+    _merged,
+    _path_cost,
+    load_engine,
+)
 from model.evidence import evidence_from_case
 from model.fields import FIELD_NAMES
 from model.inference import (
@@ -268,6 +277,34 @@ def test_an_elimination_path_contracts_the_tensors_to_their_total(
     assert not scope and np.isclose(result, total, rtol=1e-12)
     assert cost >= 0
     assert _cheapest_path(masks, cards)[1] <= cost
+    assert _path_cost(masks, cards, path) == cost  # stored paths are counted as the search counts its own
+
+
+def test_a_path_that_does_not_contract_every_tensor_once_is_refused() -> None:
+    masks, cards = [0b011, 0b110, 0b100], [2, 3, 4]
+    assert _path_cost(masks, cards, [(0,), (3, 1), (2, 4)]) == 44
+    for bad in ([(0, 0), (1, 2)], [(0, 1)], [(0, 1), (3, 7)], [(0,), (3, 1), (2, 4), (4,)], [()]):
+        with pytest.raises(ValueError):
+            _path_cost(masks, cards, bad)
+
+
+def test_an_engine_uses_a_stored_path_and_refuses_one_that_does_not_fit() -> None:
+    plain = Engine(SMALL)
+    scopes = [leaf.scope for leaf in plain._leaves(*plain._pattern(0))]
+    greedy, _ = plain.greedy_path(scopes)
+    # the reverse of the greedy order of multiplication within each group is another valid path
+    other = [tuple(reversed(group)) for group in greedy]
+    assert other != greedy
+    stored = Engine(SMALL, {plain.path_signature(scopes): other})
+    assert stored._contraction_path(scopes) == other
+    assert plain._contraction_path(scopes) == greedy
+    codes = np.full((3, len(plain.nodes)), UNKNOWN, dtype=np.int16)
+    codes[1, 0], codes[2, -1] = 1, 0
+    a, b = plain.marginals(codes, plain.nodes), stored.marginals(codes, plain.nodes)
+    assert all(np.allclose(a[n], b[n], rtol=0, atol=1e-15) for n in plain.nodes)
+    broken = Engine(SMALL, {plain.path_signature(scopes): [(0, 0)]})
+    with pytest.raises(ValueError, match=plain.path_signature(scopes)):
+        broken.marginals(codes, plain.nodes)
 
 
 PLAN_DIGEST = """
@@ -276,9 +313,7 @@ from model.engine import load_engine
 engine = load_engine()
 shapes = []
 for key in range(64):
-    chosen = {node for bit, node in enumerate(engine.plan_bits) if key >> bit & 1}
-    conditioned = frozenset(engine.enumerated) | {n for n in chosen if n not in engine._factorised}
-    plan = engine._plan(conditioned, frozenset(chosen & engine._factorised.keys()))
+    plan = engine._plan(*engine._pattern(key))
     shapes.append([(leaf.node, leaf.scope, leaf.roots, leaf.attached) for leaf in plan.leaves])
     shapes.append([step.forward for step in plan.steps])
 print(hashlib.sha256(repr(shapes).encode()).hexdigest())

@@ -167,12 +167,13 @@ class Engine:
         sparse = self._cost(*self._simplified(()))
         alone = {c: self._cost(*self._simplified([c])) for c in candidates}
         chosen: list[str] = []
+        rounds = min(_PLAN_BITS, len(candidates))
         dense, with_each = sparse, alone  # the cost of the choices so far, and of them plus each candidate
-        while len(chosen) < min(_PLAN_BITS, len(candidates)):
+        while len(chosen) < rounds:
             score = {c: cost / dense + 0.5 * (alone[c] / sparse) for c, cost in with_each.items()}
             chosen.append(min(score, key=lambda c: (score[c], self.index[c])))
             dense = with_each[chosen[-1]]
-            if len(chosen) < min(_PLAN_BITS, len(candidates)):
+            if len(chosen) < rounds:
                 with_each = {c: self._cost(*self._simplified([*chosen, c])) for c in candidates if c not in chosen}
         self.plan_bits: tuple[str, ...] = tuple(chosen)
         self._plans: dict[tuple[frozenset[str], frozenset[str]], _Plan] = {}
@@ -741,12 +742,7 @@ def _elimination_path(
     def size(mask: int) -> int:
         known = sizes.get(mask)
         if known is None:
-            known, rest = 1, mask
-            while rest:
-                low = rest & -rest
-                known *= cards[low.bit_length() - 1]
-                rest ^= low
-            sizes[mask] = known
+            known = sizes[mask] = _size(mask, cards)
         return known
 
     def bits(mask: int) -> list[int]:
@@ -816,6 +812,16 @@ def _elimination_path(
     return groups, cost
 
 
+def _size(mask: int, cards: list[int]) -> int:
+    """The number of entries of a tensor over the variables of bit set `mask` (bit i: variable i, of size cards[i])."""
+    found = 1
+    while mask:
+        low = mask & -mask
+        found *= cards[low.bit_length() - 1]
+        mask ^= low
+    return found
+
+
 def _multiplied(chosen: list[int], kept: int, size: Callable[[int], int]) -> tuple[int, int]:
     """Tensors of these scopes multiplied together in order, every variable summed out as soon as neither `kept`
     (the variables held outside the group) nor a later tensor of the group holds it: the result's scope and
@@ -840,7 +846,7 @@ def _path_cost(masks: list[int], cards: list[int], path: Sequence[Sequence[int]]
     ends in one number."""
 
     def size(mask: int) -> int:
-        return math.prod(card for i, card in enumerate(cards) if mask >> i & 1)
+        return _size(mask, cards)
 
     tensors = dict(enumerate(masks))
     cost = 0

@@ -21,6 +21,7 @@ import multiprocessing
 import os
 import sys
 import time
+from functools import cache
 from pathlib import Path
 
 import opt_einsum
@@ -48,14 +49,10 @@ def search(job: tuple[tuple[tuple[str, ...], ...], int]) -> tuple[list[list[int]
     return (path, greedy_cost, cost) if cost < greedy_cost else (None, greedy_cost, greedy_cost)
 
 
-_ENGINE: list[Engine] = []
-
-
+@cache
 def _engine() -> Engine:
     """An engine without stored paths, so the greedy paths it gives are the ones to beat."""
-    if not _ENGINE:
-        _ENGINE.append(Engine(load_network()))
-    return _ENGINE[0]
+    return Engine(load_network())
 
 
 def main(argv: list[str] | None = None) -> int:

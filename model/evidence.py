@@ -20,10 +20,11 @@ def bin_state(value: float, bins: tuple[Bin, ...]) -> str:
 
 
 def evidence_from_values(values: dict[str, Any], spec: NetworkSpec | None = None) -> dict[str, str]:
-    """Evidence {node: state} from already-read field values (unknown fields are left out)."""
+    """Evidence {node: state} from already-read field values (unknown fields are left out), with the evidence
+    every case carries (the network's `observed`: the person has back pain)."""
     spec = spec or load_spec()
     nodes = spec.nodes
-    evidence = {}
+    evidence = spec.fixed_evidence
     for name in EVIDENCE_FIELDS:
         value = values.get(name)
         if value is None:

@@ -66,6 +66,14 @@ class OddsRow:
 
 @dataclass(frozen=True)
 class CauseNode:
+    """A binary node between the context and the findings.
+
+    kind "logistic": P(present) from `base` and `odds` (see network.toml).
+    kind "any_of": present exactly when any of its parents is (a union of finer causes, e.g. tumour or infection).
+    kind "pain_step": one step of the back pain chain (see PainLink): present when the step before it is, or when
+    its own cause produces the pain; the first step also holds the leak.
+    """
+
     id: str
     label: str
     parents: tuple[str, ...]
@@ -73,6 +81,19 @@ class CauseNode:
     odds: tuple[OddsRow, ...]
     intermediate: bool = False
     states: tuple[str, ...] = CAUSE_STATES
+    kind: str = "logistic"
+    sourced: Sourced | None = None  # any_of: why the union is reported
+    pain: PainLink | None = None  # pain_step: the link it adds
+    leak: PainLink | None = None  # the first pain_step: pain with no modelled cause
+
+
+@dataclass(frozen=True)
+class PainLink:
+    """P(a cause on its own gives back pain) (cause None: the leak, pain that no modelled cause explains)."""
+
+    cause: str | None
+    p: float
+    sourced: Sourced
 
 
 @dataclass(frozen=True)
@@ -102,9 +123,17 @@ class FindingNode:
 
 @dataclass(frozen=True)
 class NetworkSpec:
+    """The network: context roots, causes (with the hidden steps of the back pain chain last), findings.
+
+    `observed` is evidence that holds for every case: everyone this tool answers has back pain, so the last step
+    of the pain chain is always observed present. Conditioning on it is what lets one cause explain the pain
+    away from the others (see the [pain] section of network.toml).
+    """
+
     contexts: tuple[ContextNode, ...]
     causes: tuple[CauseNode, ...]
     findings: tuple[FindingNode, ...]
+    observed: tuple[tuple[str, str], ...] = ()
 
     @property
     def nodes(self) -> dict[str, ContextNode | CauseNode | FindingNode]:
@@ -123,6 +152,16 @@ class NetworkSpec:
         return tuple(c.id for c in self.causes if not c.intermediate)
 
     @property
+    def ranked_cause_ids(self) -> tuple[str, ...]:
+        """The causes that are ranked (top cause, orderings): every reported cause but the unions of finer ones."""
+        return tuple(c.id for c in self.causes if not c.intermediate and c.kind != "any_of")
+
+    @property
+    def fixed_evidence(self) -> dict[str, str]:
+        """Evidence every case carries (see `observed`)."""
+        return dict(self.observed)
+
+    @property
     def hidden_ids(self) -> tuple[str, ...]:
         """Binary nodes between causes and findings, not reported as causes."""
         return tuple(c.id for c in self.causes if c.intermediate)
@@ -133,6 +172,12 @@ class NetworkSpec:
         for c in self.contexts:
             items.append((c.id, "prior", c.prior_source))
         for c in self.causes:
+            if c.sourced is not None:
+                items.append((c.id, "any of " + ", ".join(c.parents), c.sourced))
+            if c.leak is not None:
+                items.append((c.id, "pain with no modelled cause (leak)", c.leak.sourced))
+            if c.pain is not None:
+                items.append((c.id, f"back pain from {c.pain.cause}", c.pain.sourced))
             for row in c.base:
                 where = "all activities" if row.activities is None else ", ".join(row.activities)
                 items.append((c.id, f"base P(present) for {where}", row.sourced))
@@ -218,6 +263,19 @@ def _context(raw: dict[str, Any]) -> ContextNode:
 
 def _cause(raw: dict[str, Any]) -> CauseNode:
     where = f"cause '{raw.get('id')}'"
+    if "any_of" in raw:
+        any_of = raw["any_of"]
+        if not isinstance(any_of, list) or len(any_of) < 2 or set(raw) & {"base", "odds", "parents"}:
+            raise SpecError(f"{where}: 'any_of' lists two or more causes, and takes no parents, base or odds")
+        return CauseNode(
+            raw["id"],
+            raw.get("label", raw["id"]),
+            tuple(any_of),
+            (),
+            (),
+            kind="any_of",
+            sourced=_sourced(raw, where),
+        )
     base = []
     for i, row in enumerate(raw.get("base", []), start=1):
         acts = row.get("activity")
@@ -268,13 +326,57 @@ def _finding(raw: dict[str, Any]) -> FindingNode:
     return FindingNode(raw["id"], raw.get("label", raw["id"]), kind, states, leak, links, _bins(raw, states, where))
 
 
+def _pain_chain(raw: dict[str, Any]) -> tuple[tuple[CauseNode, ...], tuple[tuple[str, str], ...]]:
+    """The [pain] section as a chain of binary steps, the last one named `id` and always observed present.
+
+    A noisy-OR of every cause would be one table over all of them (2**causes columns) and would tie them all
+    into one factor for exact inference; the same distribution as a chain of steps, each the OR of the step
+    before it and one cause's link, keeps every table small (the classic "divorcing" of a noisy-OR).
+    """
+    if not raw:
+        return (), ()
+    node_id = raw.get("id")
+    where = f"pain '{node_id}'"
+    links = raw.get("links", [])
+    if not isinstance(node_id, str) or not links:
+        raise SpecError(f"{where}: needs an 'id' and 'links'")
+    leak_raw = raw.get("leak", {})
+    leak = PainLink(None, _probability(leak_raw.get("p"), f"{where}, leak"), _sourced(leak_raw, f"{where}, leak"))
+    steps = []
+    for i, row in enumerate(links, start=1):
+        cause = row.get("cause")
+        link = PainLink(
+            cause,
+            _probability(row.get("p"), f"{where}, link {i} ({cause})"),
+            _sourced(row, f"{where}, link {i} ({cause})"),
+        )
+        last = i == len(links)
+        step_id = node_id if last else f"{node_id}_upto_{cause}"
+        parents = (cause,) if i == 1 else (steps[-1].id, cause)
+        label = raw.get("label", node_id) if last else f"Back pain from the first {i} causes of the chain"
+        steps.append(
+            CauseNode(
+                step_id,
+                label,
+                parents,
+                (),
+                (),
+                intermediate=True,
+                kind="pain_step",
+                pain=link,
+                leak=leak if i == 1 else None,
+            )
+        )
+    return tuple(steps), ((node_id, PRESENT),)
+
+
 def _check_structure(spec: NetworkSpec) -> None:
     nodes: dict[str, Any] = {}
     for node in (*spec.contexts, *spec.causes, *spec.findings):
         if node.id in nodes:
             raise SpecError(f"node '{node.id}' is defined twice")
         nodes[node.id] = node
-    cause_ids = {c.id for c in spec.causes}
+    cause_ids = {c.id for c in spec.causes if c.kind == "logistic"}
     for cause in spec.causes:
         where = f"cause '{cause.id}'"
         for parent in cause.parents:
@@ -282,6 +384,14 @@ def _check_structure(spec: NetworkSpec) -> None:
                 raise SpecError(f"{where}: parent '{parent}' is not a context or cause node")
         if len(set(cause.parents)) != len(cause.parents):
             raise SpecError(f"{where}: a parent is listed twice")
+        if cause.kind == "any_of":
+            if not all(p in cause_ids for p in cause.parents):
+                raise SpecError(f"{where}: 'any_of' must list causes")
+            continue
+        if cause.kind == "pain_step":
+            if cause.pain.cause not in cause_ids:
+                raise SpecError(f"{where}: back pain linked from '{cause.pain.cause}', which is not a cause")
+            continue
         activity_parent = "activity" in cause.parents
         if activity_parent:
             covered = [a for row in cause.base for a in (row.activities or ())]
@@ -338,10 +448,12 @@ def _check_acyclic(spec: NetworkSpec) -> None:
 
 def parse_spec(raw: dict[str, Any]) -> NetworkSpec:
     """Build and check a NetworkSpec from the parsed TOML; raise SpecError naming the node and row."""
+    pain, observed = _pain_chain(raw.get("pain", {}))
     spec = NetworkSpec(
         contexts=tuple(_context(r) for r in raw.get("context", [])),
-        causes=tuple(_cause(r) for r in raw.get("cause", [])),
+        causes=(*(_cause(r) for r in raw.get("cause", [])), *pain),
         findings=tuple(_finding(r) for r in raw.get("finding", [])),
+        observed=observed,
     )
     if not any(c.id == "activity" for c in spec.contexts):
         raise SpecError("the network has no 'activity' context node")

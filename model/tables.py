@@ -15,8 +15,15 @@ def _logit(p: float) -> float:
 
 
 def cause_table(cause: CauseNode, spec: NetworkSpec) -> np.ndarray:
-    """P(cause | parents) with shape (2, *parent cards): a logistic in the parents' odds ratios."""
+    """P(cause | parents) with shape (2, *parent cards): a logistic in the parents' odds ratios, a union of its
+    (binary) parents, or one step of the back pain chain."""
     cards = [len(spec.states(p)) for p in cause.parents]
+    if cause.kind == "any_of":
+        present = np.ones(cards)
+        present[(0,) * len(cards)] = 0.0  # absent only when every parent is absent
+        return np.stack([1.0 - present, present])
+    if cause.kind == "pain_step":
+        return _pain_step(cause)
     table = np.empty((2, *cards))
     base_by_activity = {}
     for row in cause.base:
@@ -31,6 +38,17 @@ def cause_table(cause: CauseNode, spec: NetworkSpec) -> np.ndarray:
         table[(1, *config)] = p
         table[(0, *config)] = 1.0 - p
     return table
+
+
+def _pain_step(step: CauseNode) -> np.ndarray:
+    """P(step | [step before,] cause): a noisy-OR built up one cause at a time (see spec._pain_chain)."""
+    p = step.pain.p
+    if step.leak is not None:  # the first step: the leak or its cause
+        q = step.leak.p
+        present = np.array([q, 1.0 - (1.0 - q) * (1.0 - p)])
+    else:  # axes (step before, cause): present if the step before is, else if its cause gives the pain
+        present = np.array([[0.0, p], [1.0, 1.0]])
+    return np.stack([1.0 - present, present])
 
 
 def finding_table(finding: FindingNode) -> np.ndarray:

@@ -6,26 +6,30 @@ import math
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import cache
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from model.care import LEVELS, RANK, load_rules
+from model.care import REASON_SEPARATOR, Column, care_columns
 from model.engine import UNKNOWN, load_engine
 from model.evidence import evidence_from_values
-from model.fields import FIELD_NAMES, FIELDS, FieldProblem, UnknownFieldError
+from model.fields import FIELD_NAMES, FIELDS, WARNING_SIGNS, FieldProblem, UnknownFieldError
 from model.inference import posteriors_array
 from model.spec import load_spec
 
-REASON_SEPARATOR = " | "
 IMPOSSIBLE = "the network gives this combination of answers probability zero; check the answers"
 
 
 def output_columns() -> list[str]:
     """The columns scoring adds after the input's own, in order."""
-    return [f"p_{c}" for c in load_spec().cause_ids] + ["top_cause", "care", "care_reasons", "error"]
+    return [f"p_{c}" for c in load_spec().cause_ids] + [
+        "top_cause",
+        "care",
+        "care_reasons",
+        "unasked_warning_signs",
+        "error",
+    ]
 
 
 def check_columns(columns: Iterable[str], keep: Iterable[str] = ()) -> None:
@@ -63,24 +67,23 @@ class Scores:
         probabilities = self.probabilities[rows]
         k = probabilities.shape[1]
         n = len(probabilities)
-        top_cause, care, reasons = (np.full(n, "", dtype=object) for _ in range(3))
+        top_cause, care, reasons, unasked = (np.full(n, "", dtype=object) for _ in range(4))
         valid = np.flatnonzero(self.error[rows] == "")
         if valid.size:
-            top_cause[valid] = np.asarray(load_spec().cause_ids, dtype=object)[np.argmax(probabilities[valid], axis=1)]
+            spec = load_spec()
+            ranked = [spec.cause_ids.index(c) for c in spec.ranked_cause_ids]
+            top = np.argmax(probabilities[valid][:, ranked], axis=1)
+            top_cause[valid] = np.asarray(spec.ranked_cause_ids, dtype=object)[top]
             offset = range(len(self.probabilities))[rows].start
-            care[valid], reasons[valid] = _care(self.answers, self.probabilities, valid + offset)
-        texts = (top_cause, care, reasons, self.error[rows])
+            level, hits, open_signs = care_columns(self.answers, self.probabilities, valid + offset)
+            care[valid] = level
+            reasons[valid] = [REASON_SEPARATOR.join(text for _, text in row) for row in hits]
+            signs = np.asarray(WARNING_SIGNS, dtype=object)
+            unasked[valid] = [" ".join(signs[row]) for row in open_signs]
+        texts = (top_cause, care, reasons, unasked, self.error[rows])
         return {name: probabilities[:, j] for j, name in enumerate(names[:k])} | dict(
             zip(names[k:], texts, strict=True)
         )
-
-
-@dataclass(frozen=True)
-class Column:
-    """A column as its distinct values and, per row, the index of the row's value among them."""
-
-    index: np.ndarray
-    values: Sequence[Any]
 
 
 def distinct(values: Sequence[Any] | np.ndarray | pd.Series) -> Column:
@@ -110,6 +113,8 @@ def score_columns(columns: Mapping[str, Column], n_rows: int) -> Scores:
     """
     engine = load_engine()
     evidence = np.full((n_rows, len(engine.nodes)), UNKNOWN, dtype=np.int16)
+    for node, state in load_spec().fixed_evidence.items():
+        evidence[:, engine.index[node]] = engine.state_codes(node, [state])[0]
     problems: list[np.ndarray] = []  # per field with a bad value somewhere: its message per row, "" if fine
     answers: dict[str, Column] = {}
     for field in FIELDS:
@@ -126,7 +131,7 @@ def score_columns(columns: Mapping[str, Column], n_rows: int) -> Scores:
                 message = ""
             parsed.append(value)
             messages.append(message)
-            state = evidence_from_values({field.name: value}).get(field.name)
+            state = evidence_from_values({field.name: value}).get(field.name)  # fixed evidence aside
             states.append(UNKNOWN if state is None else engine.state_codes(field.name, [state])[0])
         answers[field.name] = Column(column.index, parsed)
         if any(messages):
@@ -147,92 +152,8 @@ def score_columns(columns: Mapping[str, Column], n_rows: int) -> Scores:
     return Scores(probabilities, error, answers)
 
 
-def _care(answers: Mapping[str, Column], probabilities: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """care.care_level's level and joined reasons for each of `rows`, worked out column by column.
-
-    care_level takes one case and costs ~0.1 ms, which alone would take minutes for a million rows, and its
-    inputs rarely repeat (the warning signs fire in tens of thousands of combinations), so it cannot be
-    memoised either. This follows its rules exactly: every flag whose conditions all hold and every posterior
-    rule at or above its threshold is a hit; the level is the most urgent hit, the reasons are the hits from
-    most to least urgent (rule order within a level, flags before posterior rules), and with no hit it is
-    self-care with the top cause. tests/test_batch.py checks it against care_level on random cases.
-    """
-    rules = load_rules()
-    causes = load_spec().cause_ids
-    probs = probabilities[rows]
-    n, n_flags = len(rows), len(rules.flags)
-    hit = np.ones((n, n_flags + len(rules.posteriors)), dtype=bool)
-    for j, flag in enumerate(rules.flags):
-        for condition in flag.when:
-            column = answers.get(condition.field)
-            if column is None:
-                hit[:, j] = False
-                continue
-            holds = np.array([condition.holds({condition.field: v}) for v in column.values], dtype=bool)
-            hit[:, j] &= holds[column.index[rows]]
-    # a posterior rule's reason quotes the probability: its text for that word, per (row, rule) that fires
-    rule_texts, self_care = _worded_reasons()
-    quoted = np.empty((n, len(rules.posteriors)), dtype=object)
-    for k, rule in enumerate(rules.posteriors):
-        p = probs[:, causes.index(rule.cause)]
-        hit[:, n_flags + k] = p >= rule.at_least
-        fired = np.flatnonzero(hit[:, n_flags + k])
-        quoted[fired, k] = rule_texts[k][_percent_index(p[fired])]
-    rank = np.array([RANK[f.level] for f in rules.flags] + [RANK[r.level] for r in rules.posteriors])
-    order = np.array(sorted(range(len(rank)), key=lambda j: -rank[j]))  # stable: rule order within a level
-    hit, rank = hit[:, order], rank[order]
-    level = np.full(n, "self_care", dtype=object)
-    any_hit = hit.any(axis=1)
-    level[any_hit] = np.asarray(LEVELS, dtype=object)[rank[np.argmax(hit[any_hit], axis=1)]]
-    # every hit's text, row by row and within a row from most to least urgent
-    at_row, at = np.nonzero(hit)
-    item = order[at]
-    texts = np.asarray([f.reason for f in rules.flags] + [""] * len(rules.posteriors), dtype=object)[item]
-    from_rule = item >= n_flags
-    texts[from_rule] = quoted[at_row[from_rule], item[from_rule] - n_flags]
-    texts = texts.tolist()
-    reasons = np.empty(n, dtype=object)
-    start = 0
-    for i, end in enumerate(np.cumsum(hit.sum(axis=1)).tolist()):
-        reasons[i] = REASON_SEPARATOR.join(texts[start:end])
-        start = end
-    quiet = np.flatnonzero(~any_hit)
-    top = np.argmax(probs[quiet], axis=1)
-    reasons[quiet] = self_care[top, _percent_index(probs[quiet, top])]
-    return level, reasons
-
-
-# care._percent's words for a probability: "under 1%", then "1%" to "100%"
-_PERCENT_WORDS = ("under 1%", *(f"{k}%" for k in range(1, 101)))
-
-
-@cache
-def _worded_reasons() -> tuple[tuple[np.ndarray, ...], np.ndarray]:
-    """Every reason text a probability can give, formatted once per process: per posterior rule, its text for
-    each of _PERCENT_WORDS; and the self-care text per (cause, word)."""
-    rules = load_rules()
-    labels = {c.id: c.label for c in load_spec().causes}
-    rule_texts = tuple(
-        np.asarray([rule.reason.format(p=word) for word in _PERCENT_WORDS], dtype=object) for rule in rules.posteriors
-    )
-    self_care = np.asarray(
-        [
-            [rules.self_care_reason.format(cause=labels[c].lower(), p=word) for word in _PERCENT_WORDS]
-            for c in load_spec().cause_ids
-        ],
-        dtype=object,
-    )
-    return rule_texts, self_care
-
-
-def _percent_index(p: np.ndarray) -> np.ndarray:
-    """Where care._percent's word for each probability sits in _PERCENT_WORDS. Its format rounds p * 100 (a
-    double) to the nearest integer, ties to even, as np.rint does."""
-    return np.where(p >= 0.01, np.rint(p * 100.0), 0.0).astype(np.intp)
-
-
 def score_cases(cases: pd.DataFrame, keep: Iterable[str] = ()) -> pd.DataFrame:
-    """Every input column unchanged, then p_<cause>, top_cause, care, care_reasons and error.
+    """Every input column unchanged, then p_<cause>, top_cause, care, care_reasons, unasked_warning_signs, error.
 
     A row with a bad value keeps its place: its error names the column, the value and what was expected,
     and its probabilities are empty. An unknown column (not in `keep`) raises UnknownFieldError; a duplicate

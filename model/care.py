@@ -1,18 +1,37 @@
-"""When to seek care: the rules of data/care.toml applied to a case's answers and posteriors."""
+"""When to seek care: the rules of data/care.toml, applied to many cases at once or to one.
+
+One evaluator (`care_columns`) serves both: batch scoring calls it with columns of answers, `care_level` with a
+single row. Its rules: every flag whose `when` conditions all hold and none of whose `unless` conditions holds, and
+every posterior rule at or above its threshold, is a hit; the level is the most urgent hit; the reasons are the
+hits from most to least urgent (rule order within a level, flags before posterior rules); with no hit it is
+self-care with the likeliest cause, worded as "no warning signs" only when every warning sign was answered no.
+"""
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
 
-from model.fields import FIELD_BY_NAME
+import numpy as np
+
+from model.fields import FIELD_BY_NAME, WARNING_SIGNS
 from model.spec import SpecError, load_spec
 
 LEVELS = ("self_care", "routine", "urgent", "emergency")
 RANK = {level: i for i, level in enumerate(LEVELS)}
+REASON_SEPARATOR = " | "
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column as its distinct values and, per row, the index of the row's value among them."""
+
+    index: np.ndarray
+    values: Sequence[Any]
 
 
 @dataclass(frozen=True)
@@ -22,7 +41,7 @@ class Condition:
     low: float | None = None
     high: float | None = None
 
-    def holds(self, answers: dict[str, Any]) -> bool:
+    def holds(self, answers: Mapping[str, Any]) -> bool:
         value = answers.get(self.field)
         if value is None:
             return False
@@ -38,9 +57,10 @@ class Flag:
     when: tuple[Condition, ...]
     reason: str
     source: tuple[str, ...]
+    unless: tuple[Condition, ...] = ()
 
-    def fires(self, answers: dict[str, Any]) -> bool:
-        return all(c.holds(answers) for c in self.when)
+    def fires(self, answers: Mapping[str, Any]) -> bool:
+        return all(c.holds(answers) for c in self.when) and not any(c.holds(answers) for c in self.unless)
 
 
 @dataclass(frozen=True)
@@ -59,17 +79,20 @@ class CareRules:
     flags: tuple[Flag, ...]
     posteriors: tuple[PosteriorRule, ...]
     self_care_reason: str
+    self_care_reason_unasked: str
     self_care_source: tuple[str, ...]
 
 
 @dataclass(frozen=True)
 class Care:
-    """The advice for a case: its level, the advice sentence, and the reasons that set it."""
+    """The advice for a case: its level, the advice sentence, the reasons that set it (and the ids of the rules
+    behind them), and the warning signs the case left unanswered."""
 
     level: str
     advice: str
     reasons: tuple[str, ...]
     flags: tuple[str, ...]
+    unasked: tuple[str, ...] = ()
 
 
 def _condition(raw: dict[str, Any], where: str) -> Condition:
@@ -85,6 +108,18 @@ def _condition(raw: dict[str, Any], where: str) -> Condition:
     if field.kind not in ("integer", "number") or ("min" not in raw and "max" not in raw):
         raise SpecError(f"{where}: give 'is' for {name}, or 'min'/'max' for a number field")
     return Condition(name, low=raw.get("min"), high=raw.get("max"))
+
+
+def _check_warning_signs(flags: list[Flag]) -> None:
+    """Every warning sign answered yes must fire a flag of its own (so it never leaves care at self-care), and no
+    flag may be silenced by a warning sign (so adding one never lowers care)."""
+    for flag in flags:
+        for c in flag.unless:
+            if c.field in WARNING_SIGNS:
+                raise SpecError(f"care flag '{flag.id}': 'unless' must not name a warning sign ({c.field})")
+    for sign in WARNING_SIGNS:
+        if not any(f.when == (Condition(sign, values=("yes",)),) and not f.unless for f in flags):
+            raise SpecError(f"care rules: the warning sign '{sign}' needs a flag of its own (when it alone is yes)")
 
 
 def parse_rules(raw: dict[str, Any]) -> CareRules:
@@ -104,7 +139,9 @@ def parse_rules(raw: dict[str, Any]) -> CareRules:
         if not row.get("reason") or not row.get("source") or not row.get("when"):
             raise SpecError(f"{where}: needs 'when', 'reason' and 'source'")
         when = tuple(_condition(c, where) for c in row["when"])
-        flags.append(Flag(row["id"], row["level"], when, row["reason"], tuple(row["source"])))
+        unless = tuple(_condition(c, where) for c in row.get("unless", ()))
+        flags.append(Flag(row["id"], row["level"], when, row["reason"], tuple(row["source"]), unless))
+    _check_warning_signs(flags)
     posteriors = []
     for i, row in enumerate(raw.get("posterior", []), start=1):
         where = f"care posterior rule {i} ({row.get('cause')})"
@@ -123,7 +160,14 @@ def parse_rules(raw: dict[str, Any]) -> CareRules:
     if set(advice) != set(LEVELS):
         raise SpecError("care rules: [advice] must give one sentence per level")
     self_care = raw.get("self_care", {})
-    return CareRules(advice, tuple(flags), tuple(posteriors), self_care["reason"], tuple(self_care["source"]))
+    return CareRules(
+        advice,
+        tuple(flags),
+        tuple(posteriors),
+        self_care["reason"],
+        self_care["reason_unasked"],
+        tuple(self_care["source"]),
+    )
 
 
 @cache
@@ -137,23 +181,133 @@ def _percent(p: float) -> str:
     return f"{p:.0%}" if p >= 0.01 else "under 1%"
 
 
-def care_level(answers: dict[str, Any], posteriors: dict[str, float], rules: CareRules | None = None) -> Care:
-    """The care advice for read answers ({field: value or None}) and cause posteriors."""
-    rules = rules or load_rules()
+# _percent's words for a probability: "under 1%", then "1%" to "100%"
+_PERCENT_WORDS = ("under 1%", *(f"{k}%" for k in range(1, 101)))
+
+
+def _percent_index(p: np.ndarray) -> np.ndarray:
+    """Where _percent's word for each probability sits in _PERCENT_WORDS. Its format rounds p * 100 (a double)
+    to the nearest integer, ties to even, as np.rint does."""
+    return np.where(p >= 0.01, np.rint(p * 100.0), 0.0).astype(np.intp)
+
+
+@dataclass(frozen=True)
+class _Texts:
+    """Every reason text a probability can give, formatted once per process (per rule and percent word)."""
+
+    rules: tuple[np.ndarray, ...]  # per posterior rule, its text for each of _PERCENT_WORDS
+    self_care: np.ndarray  # (ranked cause, word, all answered / some unasked)
+
+
+_TEXTS: dict[int, tuple[CareRules, _Texts]] = {}
+
+
+def _texts(rules: CareRules) -> _Texts:
+    """The texts of `rules`, made once per rules object (the rules hold a dict, so functools.cache cannot key them)."""
+    kept = _TEXTS.get(id(rules))
+    if kept is None or kept[0] is not rules:
+        kept = _TEXTS[id(rules)] = (rules, _made_texts(rules))
+    return kept[1]
+
+
+def _made_texts(rules: CareRules) -> _Texts:
     spec = load_spec()
     labels = {c.id: c.label for c in spec.causes}
-    hits: list[tuple[str, str, str]] = []
-    for flag in rules.flags:
-        if flag.fires(answers):
-            hits.append((flag.level, flag.reason, flag.id))
-    for rule in rules.posteriors:
-        p = posteriors[rule.cause]
-        if p >= rule.at_least:
-            hits.append((rule.level, rule.reason.format(p=_percent(p)), f"p_{rule.cause}"))
-    if not hits:
-        top = max(posteriors, key=posteriors.__getitem__)
-        reason = rules.self_care_reason.format(cause=labels[top].lower(), p=_percent(posteriors[top]))
-        return Care("self_care", rules.advice["self_care"], (reason,), ())
-    hits.sort(key=lambda h: -RANK[h[0]])  # stable: rule order within a level
-    level = hits[0][0]
-    return Care(level, rules.advice[level], tuple(h[1] for h in hits), tuple(h[2] for h in hits))
+    rule_texts = tuple(
+        np.asarray([rule.reason.format(p=word) for word in _PERCENT_WORDS], dtype=object) for rule in rules.posteriors
+    )
+    self_care = np.asarray(
+        [
+            [
+                [
+                    template.format(cause=labels[c].lower(), p=word)
+                    for template in (rules.self_care_reason, rules.self_care_reason_unasked)
+                ]
+                for word in _PERCENT_WORDS
+            ]
+            for c in spec.ranked_cause_ids
+        ],
+        dtype=object,
+    )
+    return _Texts(rule_texts, self_care)
+
+
+def _unasked(answers: Mapping[str, Column], n: int, rows: np.ndarray) -> np.ndarray:
+    """(rows, warning signs) bool: which warning signs each row left unknown."""
+    out = np.ones((len(rows), len(WARNING_SIGNS)), dtype=bool)
+    for j, sign in enumerate(WARNING_SIGNS):
+        column = answers.get(sign)
+        if column is not None:
+            known = np.array([v is not None for v in column.values], dtype=bool)
+            out[:, j] = ~known[column.index[rows]]
+    return out
+
+
+def _holds(condition: Condition, column: Column | None, rows: np.ndarray) -> np.ndarray:
+    if column is None:
+        return np.zeros(len(rows), dtype=bool)
+    holds = np.array([condition.holds({condition.field: v}) for v in column.values], dtype=bool)
+    return holds[column.index[rows]]
+
+
+def care_columns(
+    answers: Mapping[str, Column], probabilities: np.ndarray, rows: np.ndarray, rules: CareRules | None = None
+) -> tuple[np.ndarray, list[list[tuple[str, str]]], np.ndarray]:
+    """The care of each of `rows`: its level, its hits as (rule id, reason text) from most to least urgent (one
+    self-care text when nothing fired), and which warning signs it left unanswered ((rows, signs) bool).
+
+    `answers` are the contract fields as read (Field.parse), column by column; `probabilities` is (cases, causes)
+    in spec.cause_ids order. Each condition is worked out once per distinct value of its column, so a million rows
+    cost little more than their distinct answers.
+    """
+    rules = rules or load_rules()
+    spec = load_spec()
+    texts = _texts(rules)
+    causes = spec.cause_ids
+    probs = probabilities[rows]
+    n, n_flags = len(rows), len(rules.flags)
+    hit = np.ones((n, n_flags + len(rules.posteriors)), dtype=bool)
+    for j, flag in enumerate(rules.flags):
+        for condition in flag.when:
+            hit[:, j] &= _holds(condition, answers.get(condition.field), rows)
+        for condition in flag.unless:
+            hit[:, j] &= ~_holds(condition, answers.get(condition.field), rows)
+    words = np.empty((n, len(rules.posteriors)), dtype=object)
+    for k, rule in enumerate(rules.posteriors):
+        p = probs[:, causes.index(rule.cause)]
+        hit[:, n_flags + k] = p >= rule.at_least
+        fired = np.flatnonzero(hit[:, n_flags + k])
+        words[fired, k] = texts.rules[k][_percent_index(p[fired])]
+    rank = np.array([RANK[f.level] for f in rules.flags] + [RANK[r.level] for r in rules.posteriors])
+    order = np.array(sorted(range(len(rank)), key=lambda j: -rank[j]))  # stable: rule order within a level
+    hit, rank = hit[:, order], rank[order]
+    level = np.full(n, "self_care", dtype=object)
+    any_hit = hit.any(axis=1)
+    level[any_hit] = np.asarray(LEVELS, dtype=object)[rank[np.argmax(hit[any_hit], axis=1)]]
+    ids = [f.id for f in rules.flags] + [f"p_{r.cause}" for r in rules.posteriors]
+    flag_texts = [f.reason for f in rules.flags]
+    unasked = _unasked(answers, n, rows)
+    ranked = [causes.index(c) for c in spec.ranked_cause_ids]
+    top = np.argmax(probs[:, ranked], axis=1)
+    hits: list[list[tuple[str, str]]] = []
+    for i in range(n):
+        if not any_hit[i]:
+            word = _percent_index(probs[i, ranked[top[i]]])
+            hits.append([("", texts.self_care[top[i], word, int(unasked[i].any())])])
+            continue
+        row = []
+        for j in order[hit[i]]:
+            row.append((ids[j], flag_texts[j] if j < n_flags else words[i, j - n_flags]))
+        hits.append(row)
+    return level, hits, unasked
+
+
+def care_level(answers: Mapping[str, Any], posteriors: Mapping[str, float], rules: CareRules | None = None) -> Care:
+    """The care advice for one case's read answers ({field: value or None}) and cause posteriors."""
+    rules = rules or load_rules()
+    columns = {name: Column(np.zeros(1, dtype=np.intp), [value]) for name, value in answers.items()}
+    probs = np.asarray([[posteriors[c] for c in load_spec().cause_ids]], dtype=float)
+    level, hits, unasked = care_columns(columns, probs, np.zeros(1, dtype=np.intp), rules)
+    flags = tuple(rule for rule, _ in hits[0] if rule)
+    signs = tuple(s for s, open_ in zip(WARNING_SIGNS, unasked[0], strict=True) if open_)
+    return Care(level[0], rules.advice[level[0]], tuple(t for _, t in hits[0]), flags, signs)

@@ -9,6 +9,7 @@ from model.care import Care, care_level
 from model.evidence import evidence_from_values
 from model.fields import parse_case
 from model.inference import posteriors
+from model.spec import load_spec
 
 
 @dataclass(frozen=True)
@@ -22,11 +23,18 @@ class Diagnosis:
 
     @property
     def top_cause(self) -> str:
-        return max(self.posteriors, key=self.posteriors.__getitem__)
+        """The most probable cause (unions of finer causes, such as tumour or infection, are not ranked)."""
+        return self.ranked()[0][0]
 
     def ranked(self) -> list[tuple[str, float]]:
-        """Causes from most to least probable."""
-        return sorted(self.posteriors.items(), key=lambda kv: -kv[1])
+        """Causes from most to least probable, without the unions of finer causes (the contract ranks the finer)."""
+        ranked = load_spec().ranked_cause_ids
+        return sorted(((c, self.posteriors[c]) for c in ranked), key=lambda kv: -kv[1])
+
+    @property
+    def unasked_warning_signs(self) -> tuple[str, ...]:
+        """The warning signs this case left unanswered, in the contract's order."""
+        return self.care.unasked
 
 
 def diagnose(case: Any) -> Diagnosis:

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench paths vignettes score clean
+.PHONY: run test lint bench paths vignettes lr score clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ lint: $(STAMP)
 
 vignettes: $(STAMP)
 	$(BIN)/python scripts/vignettes.py
+
+# The network's base rates and implied likelihood ratios beside the published figures.
+lr: $(STAMP)
+	$(BIN)/python scripts/lr.py
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py

@@ -47,8 +47,13 @@ def read_vignettes(path: str | Path) -> pd.DataFrame:
     return pd.read_csv(path, dtype=str, keep_default_na=False)
 
 
+# The first edition's union: an expectation of it is met by either of its finer causes, which are what is ranked.
+_UNIONS = {"tumor_or_infection": ("spinal_malignancy", "spinal_infection")}
+
+
 def _alternatives(text: str) -> tuple[str, ...]:
-    return tuple(t for t in text.split("|") if t)
+    names = [t for t in text.split("|") if t]
+    return tuple(dict.fromkeys(n for name in names for n in _UNIONS.get(name, (name,))))
 
 
 def evaluate(vignettes: pd.DataFrame) -> list[VignetteResult]:
@@ -82,4 +87,5 @@ def summary(results: list[VignetteResult]) -> dict[str, float]:
         "care_in_range": sum(r.care_ok for r in results) / n,
         "under_triaged": sum(r.under_triaged for r in results),
         "over_triaged": sum(RANK[r.care] > RANK[r.care_max] for r in results),
+        "over_triaged_rate": sum(RANK[r.care] > RANK[r.care_max] for r in results) / n,
     }

@@ -5,10 +5,11 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
+from model.care import RANK
 from model.vignettes import evaluate, read_vignettes, summary
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-FILES = ("vignettes_public.csv", "vignettes_article.csv")
+FILES = ("vignettes_public.csv", "vignettes_article.csv", "vignettes_guidelines.csv")
 
 
 def main(paths: list[str]) -> int:
@@ -19,7 +20,7 @@ def main(paths: list[str]) -> int:
         print(
             f"top-3 {s['top3']:.0%}  top-1 {s['top1']:.0%} (of {s['top1_named']} naming one)  "
             f"care in range {s['care_in_range']:.0%}  under-triaged {s['under_triaged']}  "
-            f"over-triaged {s['over_triaged']}"
+            f"over-triaged {s['over_triaged']} ({s['over_triaged_rate']:.1%})"
         )
         for r in results:
             misses = [
@@ -29,6 +30,7 @@ def main(paths: list[str]) -> int:
                     ("top-1", r.top1_ok is False),
                     ("care", not r.care_ok),
                     ("UNDER-TRIAGED", r.under_triaged),
+                    ("over-triaged", RANK[r.care] > RANK[r.care_max]),
                 )
                 if bad
             ]

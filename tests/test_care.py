@@ -8,6 +8,7 @@ from hypothesis import strategies as st
 
 from model import diagnose
 from model.care import RANK, load_rules, parse_rules
+from model.fields import WARNING_SIGNS
 from model.spec import SpecError
 from tests.strategies import cases
 
@@ -19,15 +20,45 @@ from tests.strategies import cases
         ({"activity": "jumping", "loss_of_consciousness": "yes"}, "emergency"),
         ({"saddle_numbness": "yes"}, "emergency"),
         ({"bladder_bowel_change": "yes", "activity": "lifting"}, "emergency"),
+        # metastatic cord compression (NICE NG234): cancer with new neurological signs, at any pain level
+        ({"cancer_history": "yes", "leg_weakness": "yes", "severity": 2}, "emergency"),
+        # a leaking aortic aneurysm: an older smoker with sudden back and belly pain, fainting
+        (
+            {"age": 72, "smoker": "yes", "abdominal_pain": "yes", "severity": 9, "loss_of_consciousness": "yes"},
+            "emergency",
+        ),
+        ({"age": 68, "sex": "male", "abdominal_pain": "yes", "severity": 8}, "emergency"),
+        # new sciatica in both legs; weakness in both legs getting worse
+        ({"both_legs": "yes", "radiating_pain": "below_knee", "duration_days": 2}, "emergency"),
+        ({"both_legs": "yes", "weakness_worsening": "yes"}, "emergency"),
         ({"activity": "lifting", "bruising": "yes"}, "urgent"),
-        ({"fever": "yes"}, "urgent"),
-        ({"cancer_history": "yes", "activity": "yoga"}, "urgent"),
         ({"leg_weakness": "yes"}, "urgent"),
         ({"fall_or_impact": "yes", "age": 75}, "urgent"),
+        ({"major_trauma": "yes", "age": 25}, "urgent"),
+        ({"fever": "yes", "iv_drug_use": "yes"}, "urgent"),
+        ({"fever": "yes", "immunosuppressed": "yes"}, "urgent"),
+        ({"fever": "yes", "night_pain": "yes", "duration_days": 14}, "urgent"),
+        ({"cancer_history": "yes", "age": 60}, "urgent"),
+        ({"steroid_use": "yes", "fall_or_impact": "yes"}, "urgent"),
+        # fever alone, cancer long ago alone: a doctor should see it, not today
+        ({"fever": "yes"}, "routine"),
+        ({"cancer_history": "yes", "age": 35, "activity": "yoga"}, "routine"),
+        # a bruise after a minor knock on blood thinners, mild pain: not urgent on its own
+        ({"bruising": "yes", "fall_or_impact": "yes", "blood_thinners": "yes", "severity": 3}, "routine"),
+        # long-standing claudication in both legs is stenosis, not cauda equina
+        (
+            {
+                "both_legs": "yes",
+                "radiating_pain": "below_knee",
+                "leg_pain_walking_eased_sitting": "yes",
+                "age": 74,
+                "duration_days": 200,
+            },
+            "routine",
+        ),
         ({"activity": "yoga", "duration_days": 7}, "routine"),
-        ({"activity": "walking", "more_than_usual": "no"}, "routine"),
         ({"activity": "sitting", "night_pain": "yes"}, "routine"),
-        ({"activity": "running", "relieved_by_rest": "no"}, "routine"),
+        ({"activity": "running", "relieved_by_rest": "no", "duration_days": 4}, "routine"),
         (
             {"activity": "deadlift", "new_to_activity": "yes", "onset": "next_day", "duration_days": 1, "severity": 4},
             "self_care",
@@ -49,6 +80,37 @@ def test_self_care_names_the_likeliest_cause():
     care = diagnose({"activity": "deadlift", "new_to_activity": "yes", "onset": "next_day"}).care
     assert care.level == "self_care"
     assert "delayed-onset muscle soreness" in care.reasons[0]
+
+
+DOMS = {"activity": "deadlift", "new_to_activity": "yes", "onset": "next_day", "duration_days": 1, "severity": 4}
+
+
+def test_no_warning_signs_is_said_only_when_every_warning_sign_was_answered_no():
+    unasked = diagnose(DOMS)
+    assert unasked.care.level == "self_care"
+    assert unasked.unasked_warning_signs == WARNING_SIGNS
+    assert "No warning signs" not in " ".join(unasked.care.reasons)
+    assert "not asked" in unasked.care.reasons[0]
+    answered = diagnose({**DOMS, **dict.fromkeys(WARNING_SIGNS, "no")})
+    assert answered.care.level == "self_care"
+    assert answered.unasked_warning_signs == ()
+    assert answered.care.reasons[0].startswith("No warning signs")
+    one_open = diagnose({**DOMS, **dict.fromkeys(WARNING_SIGNS[1:], "no")})
+    assert one_open.unasked_warning_signs == (WARNING_SIGNS[0],)
+    assert "No warning signs" not in " ".join(one_open.care.reasons)
+
+
+def test_every_warning_sign_alone_sends_to_a_doctor():
+    for sign in WARNING_SIGNS:
+        assert RANK[diagnose({**DOMS, sign: "yes"}).care.level] >= RANK["routine"], sign
+
+
+def test_each_levels_advice_carries_its_timeframe():
+    advice = load_rules().advice
+    assert "emergency" in advice["emergency"] and "now" in advice["emergency"]
+    assert "24 hours" in advice["urgent"]
+    assert "one to two weeks" in advice["routine"]
+    assert "within a week" in advice["self_care"]
 
 
 def test_the_most_urgent_reason_comes_first():
@@ -74,12 +136,38 @@ FLAGS = _flag_settings()
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(case=cases(unknown_rate=0.7), flag=st.sampled_from(FLAGS))
-def test_adding_a_warning_sign_never_lowers_the_care_level(case, flag):
+def test_adding_a_flags_answers_never_lowers_the_care_level(case, flag):
     _, answers = flag
     before = diagnose(case).care.level
     after = diagnose({**case, **answers}).care.level
     assert RANK[after] >= RANK[before]
     assert RANK[after] >= RANK["routine"]
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(case=cases(unknown_rate=0.6), sign=st.sampled_from(WARNING_SIGNS))
+def test_a_warning_sign_answered_yes_never_lowers_the_care_level(case, sign):
+    # from unknown or no to yes, whatever else the case says (new fields included)
+    before = diagnose({**case, sign: case.get(sign, "no") if case.get(sign) == "yes" else "no"}).care.level
+    after = diagnose({**case, sign: "yes"})
+    assert RANK[after.care.level] >= RANK[before]
+    assert RANK[after.care.level] >= RANK["routine"]
+    assert sign not in after.unasked_warning_signs
+
+
+def test_an_unless_naming_a_warning_sign_is_refused():
+    raw = _rules_text()
+    flag = next(f for f in raw["flag"] if f["id"] == "bruising")
+    flag["unless"] = [{"field": "fever", "is": "yes"}]
+    with pytest.raises(SpecError, match="must not name a warning sign"):
+        parse_rules(raw)
+
+
+def test_a_warning_sign_without_a_flag_of_its_own_is_refused():
+    raw = _rules_text()
+    raw["flag"] = [f for f in raw["flag"] if f["id"] != "thoracic_pain"]
+    with pytest.raises(SpecError, match="'thoracic_pain' needs a flag of its own"):
+        parse_rules(raw)
 
 
 def _rules_text() -> dict:

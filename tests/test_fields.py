@@ -36,7 +36,7 @@ def test_yes_no_synonyms(raw, read):
 @pytest.mark.parametrize("raw", [None, "", "   ", float("nan"), "unknown", " Unknown "])
 def test_blank_and_unknown_mean_not_known(raw):
     assert parse_case({"fever": raw, "severity": raw, "activity": raw}) == parse_case({})
-    assert evidence_from_case({"fever": raw}) == {}
+    assert evidence_from_case({"fever": raw}) == {"back_pain": "present"}  # the evidence every case carries
 
 
 def test_choices_ignore_case_and_surrounding_space():
@@ -45,7 +45,13 @@ def test_choices_ignore_case_and_surrounding_space():
 
 def test_numbers_are_binned_into_the_networks_states():
     evidence = evidence_from_case({"age": "70", "duration_days": 6.5, "severity": "7", "activity": "yoga"})
-    assert evidence == {"activity": "yoga", "age": "from_70", "duration_days": "from_3_to_6_days", "severity": "severe"}
+    assert evidence == {
+        "back_pain": "present",
+        "activity": "yoga",
+        "age": "from_70",
+        "duration_days": "from_3_to_6_days",
+        "severity": "severe",
+    }
     assert evidence_from_case({"age": 110, "severity": 10, "duration_days": 0})["severity"] == "severe"
     assert evidence_from_case({"age": 10, "severity": 0, "duration_days": 0})["age"] == "under_30"
 

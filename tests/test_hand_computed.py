@@ -103,14 +103,74 @@ def test_mixture_by_hand():
 
 
 def test_logistic_cause_of_the_real_network_by_hand():
-    # doms after a deadlift: base 0.10, new to it: odds ratio 10, not more than usual: reference.
-    odds = 0.10 / 0.90 * 10
+    # Before anything is known of the back (no back pain evidence): doms after a deadlift has base 0.035, new to it
+    # odds ratio 10, not more than usual the reference.
+    odds = 0.035 / 0.965 * 10
     p = reference_posteriors({"activity": "deadlift", "new_to_activity": "yes", "more_than_usual": "no"}, ("doms",))
     assert p["doms"] == pytest.approx(odds / (1 + odds), abs=1e-12)
 
 
-def test_tumour_prior_combines_age_and_cancer_history_by_hand():
-    # base 0.004 at 30-49 with no cancer history; age 50-69: x2.7; cancer history: x15.
-    odds = 0.004 / 0.996 * 2.7 * 15
-    p = reference_posteriors({"age": "from_50_to_69", "cancer_history": "yes"}, ("tumor_or_infection",))
-    assert p["tumor_or_infection"] == pytest.approx(odds / (1 + odds), abs=1e-12)
+def test_malignancy_rate_combines_age_and_cancer_history_by_hand():
+    # base 0.00025 at 30-49 with no cancer history; age 60-69: x7; cancer history: x35.
+    odds = 0.00025 / 0.99975 * 7 * 35
+    p = reference_posteriors({"age": "from_60_to_69", "cancer_history": "yes"}, ("spinal_malignancy",))
+    assert p["spinal_malignancy"] == pytest.approx(odds / (1 + odds), abs=1e-12)
+
+
+PAIN = """
+[[context]]
+id = "activity"
+states = ["lifting", "walking"]
+prior = { p = [0.5, 0.5], source = ["walking.1"], why = "even" }
+
+[[cause]]
+id = "strain"
+parents = ["activity"]
+base = [{ activity = ["lifting", "walking"], p = 0.3, source = ["lifting.1"], why = "w" }]
+odds = []
+
+[[cause]]
+id = "fracture"
+parents = ["activity"]
+base = [{ activity = ["lifting", "walking"], p = 0.1, source = ["jumping.6"], why = "w" }]
+odds = []
+
+[[finding]]
+id = "bruise"
+kind = "noisy_max"
+states = ["no", "yes"]
+leak = { p = 0.01, source = ["lifting.1"], why = "w" }
+links = [{ cause = "fracture", p = 0.5, source = ["lifting.1"], why = "w" }]
+
+[pain]
+id = "back_pain"
+leak = { p = 0.05, source = ["deyo2001"], why = "w" }
+links = [
+  { cause = "strain", p = 0.9, source = ["lifting.1"], why = "w" },
+  { cause = "fracture", p = 0.8, source = ["jumping.6"], why = "w" },
+]
+"""
+
+
+def test_back_pain_makes_the_causes_compete_by_hand():
+    from pgmpy.inference import VariableElimination
+
+    ve = VariableElimination(build_network(read_spec(PAIN)))
+
+    def p(node: str, evidence: dict[str, str]) -> float:
+        return float(ve.query([node], evidence=evidence, show_progress=False).get_value(**{node: "present"}))
+
+    # P(pain | strain, fracture) = 1 - 0.95 * 0.1^strain * 0.2^fracture; strain 0.3, fracture 0.1, independent.
+    def pain(s: int, f: int) -> float:
+        return 1 - 0.95 * (0.1 if s else 1) * (0.2 if f else 1)
+
+    joint = {(s, f): (0.3 if s else 0.7) * (0.1 if f else 0.9) * pain(s, f) for s in (0, 1) for f in (0, 1)}
+    total = sum(joint.values())
+    pain_only = {"back_pain": "present"}
+    assert p("strain", pain_only) == pytest.approx((joint[1, 0] + joint[1, 1]) / total, abs=1e-12)
+    # Once a fracture is known, strain falls back towards its rate without pain: the fracture explains the pain.
+    given_fracture = (joint[1, 1]) / (joint[0, 1] + joint[1, 1])
+    assert p("strain", {**pain_only, "fracture": "present"}) == pytest.approx(given_fracture, abs=1e-12)
+    assert given_fracture < p("strain", pain_only)
+    # A bruise, evidence for the fracture only, lowers strain through the pain they share.
+    assert p("strain", {**pain_only, "bruise": "yes"}) < p("strain", pain_only)

@@ -28,7 +28,7 @@ from model import present
 from model.batch import output_columns
 from model.care import Care
 from model.explain import Question, answer_effects, next_questions
-from model.fields import EVIDENCE_FIELDS, FIELD_BY_NAME, UnknownFieldError
+from model.fields import EVIDENCE_FIELDS, FIELD_BY_NAME, WARNING_SIGNS, UnknownFieldError
 
 UNKNOWN = present.UNKNOWN
 EXAMPLES = Path(__file__).resolve().parent / "data" / "example_cases.csv"
@@ -36,7 +36,8 @@ CaseKey = tuple[tuple[str, Any], ...]
 # (lowest, highest, resting position) of each slider; duration stops at 90 since every longer pain falls in the
 # network's last bin ("over 4 weeks") and the care rules look only at a week or more.
 SLIDERS = {"age": (10, 110, 40), "severity": (0, 10, 5), "duration_days": (0, 90, 2)}
-# The sidebar: the common questions first, the guideline warning signs in their own group, then the rest.
+# The sidebar: the common questions first, the guideline warning signs in their own group (all of the contract's
+# warning signs, in its order, before anything reassures), then the rest.
 SECTIONS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
     (
         "What happened",
@@ -48,20 +49,7 @@ SECTIONS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
         ("onset", "duration_days", "severity", "numbness", "radiating_pain", "relieved_by_rest", "night_pain"),
         True,
     ),
-    (
-        "Warning signs (clinical guidelines)",
-        (
-            "saddle_numbness",
-            "bladder_bowel_change",
-            "leg_weakness",
-            "loss_of_consciousness",
-            "fever",
-            "urinary_symptoms",
-            "weight_loss",
-            "cancer_history",
-        ),
-        True,
-    ),
+    ("Warning signs (clinical guidelines)", WARNING_SIGNS, True),
     (
         "More about the pain",
         (
@@ -69,14 +57,30 @@ SECTIONS: tuple[tuple[str, tuple[str, ...], bool], ...] = (
             "pain_bending_forward",
             "straight_leg_raise",
             "morning_stiffness",
+            "improves_with_exercise",
+            "leg_pain_walking_eased_sitting",
             "bruising",
             "swelling",
             "abdominal_pain",
+            "flank_pain",
+            "urinary_symptoms",
             "headache_dizziness",
         ),
         False,
     ),
-    ("Risk factors", ("overweight", "sedentary", "known_spine_condition"), False),
+    (
+        "Risk factors",
+        (
+            "overweight",
+            "sedentary",
+            "known_spine_condition",
+            "smoker",
+            "osteoporosis",
+            "recent_infection_or_procedure",
+            "blood_thinners",
+        ),
+        False,
+    ),
 )
 NOW = "With your answers"
 BEFORE = "Before any symptoms"

@@ -51,6 +51,8 @@ VALUE_WORDS = {
     "positive": "positive",
     "negative": "negative",
     "from_70": "70 or over",
+    "from_50_to_59": "50 to 59",
+    "from_60_to_69": "60 to 69",
 }
 
 # What each question means, from the "meaning" column of docs/case-schema.md.
@@ -79,7 +81,26 @@ HELP = {
     "relieved_by_rest": "Rest brings clear relief.",
     "abdominal_pain": "The stomach or lower abdomen hurts too.",
     "headache_dizziness": "Headaches or dizziness with the back or neck pain.",
-    "loss_of_consciousness": "Passed out at the injury.",
+    "loss_of_consciousness": "Passed out or fainted, at the injury or with the pain.",
+    "major_trauma": "Significant trauma: a fall from above standing height, a road accident, a heavy blow (a slip or a "
+    "bad landing on a trampoline is a fall or impact, not this).",
+    "smoker": "Smokes now, or smoked for many years.",
+    "thoracic_pain": "Pain in the middle or upper back, between or below the shoulder blades.",
+    "pain_constant": "Constant pain that no position, movement or rest eases.",
+    "both_legs": "Pain, numbness or weakness in both legs.",
+    "weakness_worsening": "Leg weakness that is spreading or getting worse by the hour or the day.",
+    "leg_pain_walking_eased_sitting": "Leg pain or heaviness that comes on when walking or standing and eases on "
+    "sitting or bending forward.",
+    "improves_with_exercise": "The pain and stiffness ease with exercise and not with rest.",
+    "flank_pain": "Pain in the side, below the ribs, that may spread towards the groin.",
+    "steroid_use": "Has taken steroid tablets (e.g. prednisolone) for three months or more.",
+    "osteoporosis": "Diagnosed osteoporosis, or a bone broken before by a minor fall.",
+    "immunosuppressed": "A weakened immune system: HIV, chemotherapy, an organ transplant or other "
+    "immune-suppressing medicine.",
+    "iv_drug_use": "Injects drugs.",
+    "recent_infection_or_procedure": "In the past three months: a bacterial infection (urine, skin, blood), or a "
+    "spinal operation, injection or catheter.",
+    "blood_thinners": "Takes blood-thinning medicine (warfarin, apixaban, rivaroxaban, heparin, ...).",
     "saddle_numbness": "Numbness around the groin, buttocks or inner thighs.",
     "bladder_bowel_change": "New trouble passing or holding urine or stool.",
     "leg_weakness": "A leg or foot getting weaker.",

@@ -357,8 +357,10 @@ class Engine:
             """The joints of the nodes read from tensor i, given its gradient (None: there are no steps)."""
             for node, axis in read_at.get(i, ()):
                 if axis is None:  # an absorbed node, from its own leaf
+                    leaf = plan.leaves[i]
                     ones = np.ones_like(values[i]) if grad is None else grad
-                    blocks[node][:] = self._absorbed_joint(plan.leaves[i], ones, fixed, lam.get(node))
+                    factors = self._factors(leaf, codes, lam)
+                    blocks[node][:] = self._absorbed_joint(leaf, ones, fixed, lam.get(node), factors)
                     continue
                 # the sum of T * dZ/dT over every axis but the node's and the case axis, in one pass
                 axes = list(range(values[i].ndim))
@@ -415,7 +417,8 @@ class Engine:
     def _leaf_value(
         self, leaf: _Leaf, codes: np.ndarray, fixed: dict[str, np.ndarray], evidence: dict[str, np.ndarray]
     ) -> np.ndarray:
-        """The leaf tensor for these sub-rows, case axis last."""
+        """The leaf tensor for these sub-rows, case axis last: its table times its node's evidence vector (summed
+        over the node for an absorbed leaf), times its factors (see _factors)."""
         s = len(codes)
         lam = evidence.get(leaf.node)
         table = self._gather(leaf, fixed) if leaf.conditioned else leaf.table[..., None]
@@ -435,18 +438,26 @@ class Engine:
             value = table
         else:
             value, owned = np.broadcast_to(table, (*table.shape[:-1], s)), False
-        # vectors along one axis are multiplied together first: one pass over the table per axis
+        for axis, vector in self._factors(leaf, codes, evidence).items():
+            vector = _along(vector, axis, value.ndim)
+            value = np.multiply(value, vector, out=value) if owned else value * vector
+            owned = True
+        return value
+
+    def _factors(self, leaf: _Leaf, codes: np.ndarray, evidence: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
+        """The vectors that multiply a leaf's table besides its node's evidence, {axis of its scope: (states,
+        sub-rows)}: the prior times the evidence vector of each root it hosts, and each attached vector.
+
+        Every read of the leaf's contents goes through here, so the value and the joint read from it (see
+        _absorbed_joint) multiply the same numbers. Vectors along one axis are multiplied together first: one
+        pass over the table per axis."""
         along: dict[int, np.ndarray] = {}
         for root, axis in leaf.roots:
             along[axis] = self.tables[root][:, None] * evidence.get(root, 1.0)
         for child, position, axis in leaf.attached:
             vector = self._factorised[child].vectors[position][codes[:, self.index[child]]].T
             along[axis] = along[axis] * vector if axis in along else vector
-        for axis, vector in along.items():
-            vector = vector.reshape((1,) * axis + (vector.shape[0],) + (1,) * (value.ndim - axis - 2) + (-1,))
-            value = np.multiply(value, vector, out=value) if owned else value * vector
-            owned = True
-        return value
+        return along
 
     def _gather(self, leaf: _Leaf, fixed: dict[str, np.ndarray]) -> np.ndarray:
         """The leaf's table at each sub-row's states of its conditioned parents (its trailing axes), case axis last.
@@ -461,10 +472,21 @@ class Engine:
         return np.take(leaf.table.reshape(math.prod(free), -1), flat, axis=1).reshape((*free, -1))
 
     def _absorbed_joint(
-        self, leaf: _Leaf, grad: np.ndarray, fixed: dict[str, np.ndarray], lam: np.ndarray | None
+        self,
+        leaf: _Leaf,
+        grad: np.ndarray,
+        fixed: dict[str, np.ndarray],
+        lam: np.ndarray | None,
+        factors: dict[int, np.ndarray],
     ) -> np.ndarray:
-        """P(an absorbed node = state, evidence) per sub-row, (sub-rows, states), from its leaf's gradient."""
+        """P(an absorbed node = state, evidence) per sub-row, (sub-rows, states), from its leaf's gradient.
+
+        The leaf's value is the sum over the node's states of table * evidence * factors; the joint is each
+        state's term of that sum times the gradient, summed over the leaf's scope. The factors (the priors of
+        the roots the leaf hosts, and attached vectors) go with the gradient: they hold no axis of the node."""
         s = grad.shape[-1]
+        for axis, vector in factors.items():
+            grad = grad * _along(vector, axis, grad.ndim)
         if leaf.conditioned:
             table = self._gather(leaf, fixed)
             joint = np.einsum("spn,pn->ns", table.reshape(table.shape[0], -1, s), np.reshape(grad, (-1, s)))
@@ -810,6 +832,11 @@ def _elimination_path(
         groups.append(tuple(sorted(tensors)))
         cost += len(tensors) - 1
     return groups, cost
+
+
+def _along(vector: np.ndarray, axis: int, ndim: int) -> np.ndarray:
+    """A (states, sub-rows) vector shaped to multiply a tensor of `ndim` axes, case axis last, along `axis`."""
+    return vector.reshape((1,) * axis + (vector.shape[0],) + (1,) * (ndim - axis - 2) + (-1,))
 
 
 def _size(mask: int, cards: list[int]) -> int:

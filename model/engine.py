@@ -51,7 +51,7 @@ class _Leaf:
     kind "absorbed": a node without children summed against its evidence vector, over its free parents.
     `conditioned` lists the parents fixed per sub-row: the table's trailing axes, gathered per sub-row.
     `roots` lists (root, axis): a root kept in the contraction has no tensor of its own (one einsum step fewer);
-    its prior times its evidence vector multiplies the table of its first child along that axis.
+    its prior times its evidence vector multiplies the table of its first child that has one along that axis.
     `attached` lists (factorised node, which of its parents, axis): that node's vector for this parent (the
     leaf's own node, or a root it hosts) multiplies the table along that axis.
     """
@@ -170,7 +170,8 @@ class Engine:
         rounds = min(_PLAN_BITS, len(candidates))
         dense, with_each = sparse, alone  # the cost of the choices so far, and of them plus each candidate
         while len(chosen) < rounds:
-            score = {c: cost / dense + 0.5 * (alone[c] / sparse) for c, cost in with_each.items()}
+            # a contraction that is all simplified away costs nothing: count it as one operation, not divide by 0
+            score = {c: cost / max(dense, 1) + 0.5 * (alone[c] / max(sparse, 1)) for c, cost in with_each.items()}
             chosen.append(min(score, key=lambda c: (score[c], self.index[c])))
             dense = with_each[chosen[-1]]
             if len(chosen) < rounds:
@@ -566,10 +567,14 @@ class Engine:
 
     def _leaves(self, conditioned: frozenset[str], factorised: frozenset[str]) -> list[_Leaf]:
         """The input tensors of the contraction with `conditioned` roots fixed and `factorised` nodes split."""
+        # A root kept in the contraction rides on its first child that has a table here (a factorised child has
+        # none: it is split into vectors); a root whose children are all factorised keeps a tensor of its own.
         hosts: dict[str, list[str]] = {}
         for root in self.nodes:
             if not self.parents[root] and self.children[root] and root not in conditioned:
-                hosts.setdefault(self.children[root][0], []).append(root)
+                host = next((c for c in self.children[root] if c not in factorised), None)
+                if host is not None:
+                    hosts.setdefault(host, []).append(root)
         host_of = {root: host for host, roots in hosts.items() for root in roots}
         attached: dict[str, list[tuple[str, int, str]]] = {}
         for child in (n for n in self.nodes if n in factorised):  # node order: the same products every run

@@ -345,7 +345,7 @@ class Engine:
         values: list[np.ndarray | None] = [self._leaf_value(leaf, codes, fixed, lam) for leaf in plan.leaves]
         for step in plan.steps:
             values.append(np.einsum(step.forward, *(values[i] for i in step.inputs)))
-        z = values[-1] if plan.steps else np.ones(s)
+        z = values[-1] if plan.steps else np.ones(s)  # no steps: no leaves, everything is in `weight`
         read_at, wanted = self._reads(plan, nodes)
         found = np.empty((s, 1 + sum(self.card[node] for node in nodes)))
         found[:, 0] = z
@@ -354,25 +354,18 @@ class Engine:
             blocks[node] = found[:, at : at + self.card[node]]
             at += self.card[node]
 
-        def read(i: int, grad: np.ndarray | None) -> None:
-            """The joints of the nodes read from tensor i, given its gradient (None: there are no steps)."""
+        def read(i: int, grad: np.ndarray) -> None:
+            """The joints of the nodes read from tensor i, given its gradient."""
             for node, axis in read_at.get(i, ()):
                 if axis is None:  # an absorbed node, from its own leaf
                     leaf = plan.leaves[i]
-                    ones = np.ones_like(values[i]) if grad is None else grad
                     factors = self._factors(leaf, codes, lam)
-                    blocks[node][:] = self._absorbed_joint(leaf, ones, fixed, lam.get(node), factors)
+                    blocks[node][:] = self._absorbed_joint(leaf, grad, fixed, lam.get(node), factors)
                     continue
                 # the sum of T * dZ/dT over every axis but the node's and the case axis, in one pass
                 axes = list(range(values[i].ndim))
-                if grad is None:
-                    blocks[node][:] = np.einsum(values[i], axes, [axis, axes[-1]]).T
-                else:
-                    blocks[node][:] = np.einsum(values[i], axes, grad, axes, [axis, axes[-1]]).T
+                blocks[node][:] = np.einsum(values[i], axes, grad, axes, [axis, axes[-1]]).T
 
-        if not plan.steps:
-            for i in read_at:
-                read(i, None)
         grads: list[np.ndarray | None] = [None] * len(values)
         if plan.steps:
             grads[-1] = np.ones(s)
@@ -701,6 +694,10 @@ class Engine:
                 acc = emit((acc, other), [*live, *pending])
             live.add(acc)
             where.append(acc)
+        if live and not steps:
+            # One leaf over no free variable (every other node fixed or split into vectors) needs no path, but
+            # its value is a factor of P(evidence): a step of its own makes it the final tensor like any other.
+            emit(tuple(live), [])
         if len(live) > 1 or any(scopes[i] for i in live):
             raise AssertionError("the contraction path did not end in one number per sub-row")
         return steps

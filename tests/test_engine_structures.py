@@ -112,6 +112,27 @@ def test_a_root_whose_only_child_is_split_into_vectors() -> None:
             assert found[node] == pytest.approx(reference(model, evidence, node), abs=EXACT), (node, evidence)
 
 
+def test_every_table_fixed_or_split_but_one_over_no_free_node() -> None:
+    # R and S have two children each; seen, they are fixed per case. F, seen in its noisy-OR state, is split
+    # into vectors; G, seen, is summed against its evidence into a single number per case: that number is a
+    # factor of P(evidence) even with nothing left to contract.
+    low = 0.9 * np.outer([0.9, 0.5], [0.8, 0.3]).reshape(-1)
+    model = network(
+        [("R", "F"), ("S", "F"), ("R", "G"), ("S", "G")],
+        {
+            "R": [[0.3], [0.7]],
+            "S": [[0.6], [0.4]],
+            "F": np.vstack([low, 1 - low]).tolist(),
+            "G": [[0.1, 0.5, 0.7, 0.2], [0.9, 0.5, 0.3, 0.8]],
+        },
+        {"R": 2, "S": 2, "F": 2, "G": 2},
+    )
+    for evidence in ({"R": 0, "S": 1, "F": 0, "G": 1}, {"F": 0, "G": 1}, {"R": 1, "F": 0, "G": 0}, {"F": 0}):
+        found = engine_marginals(model, evidence)
+        for node in ("R", "S", "F", "G"):
+            assert found[node] == pytest.approx(reference(model, evidence, node), abs=EXACT), (node, evidence)
+
+
 # --------------------------------------------------------------------------------------- random networks
 
 

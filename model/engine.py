@@ -35,12 +35,14 @@ _SUB_ROWS_PER_PLAN = 256
 class _Factorised:
     """The states of a childless node whose column P(s | parents) is a product c * u_1(p_1) * ... * u_k(p_k).
 
-    "Unknown" (index -1) always is: the node then sums to 1, a product of ones.
+    "Unknown" (index -1) stands for the sum of the columns over the states: 1 everywhere in a true table, a
+    product of ones, but only to about 1e-7 in some of pgmpy's bundled networks, where it factorises only if
+    that sum happens to.
     """
 
-    scale: np.ndarray  # (states + 1,): c per state, 1.0 for "unknown" (index -1)
-    vectors: tuple[np.ndarray, ...]  # per parent, (states + 1, parent states); rows of ones for "unknown"
-    rank1: np.ndarray  # (states + 1,) bool: which states factorise (and "unknown", which is all ones)
+    scale: np.ndarray  # (states + 1,): c per state, then for "unknown" (index -1)
+    vectors: tuple[np.ndarray, ...]  # per parent, (states + 1, parent states)
+    rank1: np.ndarray  # (states + 1,) bool: which states factorise, and whether "unknown" does
 
 
 @dataclass(frozen=True)
@@ -152,6 +154,10 @@ class Engine:
         self._factorised = {
             node: f for node in self.nodes if not self.children[node] and (f := self._factorise(node)) is not None
         }
+        # Childless nodes that an unknown state does not sum out to 1: their leaves hold their column sums.
+        self._unnormalised = frozenset(
+            node for node in self.nodes if not self.children[node] and (_column_sums(self.tables[node]) != 1).any()
+        )
         # A root with one child, or a childless node with one parent, never widens the contraction.
         splittable = [n for n in self.nodes if not self.parents[n] and len(self.children[n]) >= 2]
         splittable_leaves = [n for n in self._factorised if len(self.parents[n]) >= 2]
@@ -191,9 +197,7 @@ class Engine:
         scale = np.ones(table.shape[0] + 1)
         vectors = [np.ones((table.shape[0] + 1, self.card[p])) for p in parents]
         rank1 = np.zeros(table.shape[0] + 1, dtype=bool)
-        rank1[-1] = True
-        for s in range(table.shape[0]):
-            column = table[s]
+        for s, column in enumerate([*table, _column_sums(table)]):  # the last is "unknown", index -1
             corner = column[(0,) * k]
             if corner <= 0:
                 continue
@@ -418,6 +422,8 @@ class Engine:
         table = self._gather(leaf, fixed) if leaf.conditioned else leaf.table[..., None]
         owned = True  # whether `value` is a fresh array, to be multiplied in place
         if leaf.kind == "absorbed":
+            if lam is None and leaf.node in self._unnormalised:
+                lam = np.ones((table.shape[0], s))  # summed like a seen node's, for the columns' own sums
             if lam is None:
                 value = np.ones((*table.shape[1:-1], s))
             elif leaf.conditioned:
@@ -834,6 +840,15 @@ def _elimination_path(
         groups.append(tuple(sorted(tensors)))
         cost += len(tensors) - 1
     return groups, cost
+
+
+def _column_sums(table: np.ndarray) -> np.ndarray:
+    """A CPD's sums over the node's states (its first axis) per parents' states: what the node contributes when
+    it is not seen. Sums within _RANK1_TOLERANCE of 1 are taken as exactly 1, the rounding of a true table;
+    some of pgmpy's bundled networks (alarm, hepar2) have columns that sum to 1 only to 1e-7, and pgmpy and
+    pyAgrum compute with them as they are, so the engine does too."""
+    sums = table.sum(axis=0)
+    return np.ones_like(sums) if np.allclose(sums, 1.0, rtol=0.0, atol=_RANK1_TOLERANCE) else sums
 
 
 def _along(vector: np.ndarray, axis: int, ndim: int) -> np.ndarray:

@@ -665,11 +665,6 @@ class Engine:
     def _steps(self, scopes: list[tuple[str, ...]], n_leaves: int) -> list[_Step]:
         """Pairwise contraction steps down to one number per sub-row; appends each step's scope to `scopes`."""
         path = self._contraction_path(scopes)
-        variables = sorted({v for scope in scopes for v in scope})
-        if len(variables) >= len(string.ascii_letters):
-            raise ValueError(f"a contraction over {len(variables)} variables needs more than numpy einsum's 52 labels")
-        symbol = {v: string.ascii_letters[i] for i, v in enumerate(variables)}
-        batch = string.ascii_letters[len(symbol)]
         below = [1 << i for i in range(n_leaves)]
         steps: list[_Step] = []
 
@@ -677,7 +672,7 @@ class Engine:
             needed = {v for j in live for v in scopes[j]}
             union = dict.fromkeys(v for i in inputs for v in scopes[i])
             out_scope = tuple(v for v in union if v in needed)
-            steps.append(self._step(inputs, len(scopes), out_scope, scopes, symbol, batch, below))
+            steps.append(self._step(inputs, len(scopes), out_scope, scopes, below))
             scopes.append(out_scope)
             built = 1 << (len(scopes) - 1)
             for i in inputs:
@@ -714,10 +709,21 @@ class Engine:
         output: int,
         out_scope: tuple[str, ...],
         scopes: list[tuple[str, ...]],
-        symbol: dict[str, str],
-        batch: str,
         below: list[int],
     ) -> _Step:
+        """One pairwise (or single-tensor) step and its gradients, as einsum subscripts.
+
+        numpy's einsum names axes by letter, 52 of them. The labels are the step's own, given to the variables
+        of its operands alone: a whole network needs many more (win95pts 60 in one plan, pigs hundreds), a step
+        never does unless one of its tensors alone has over 50 axes."""
+        variables = list(dict.fromkeys(v for i in inputs for v in scopes[i]))
+        if len(variables) >= len(string.ascii_letters):
+            raise ValueError(
+                f"a contraction step over {len(variables)} variables needs more than numpy einsum's 52 labels"
+            )
+        symbol = {v: string.ascii_letters[k] for k, v in enumerate(variables)}
+        batch = string.ascii_letters[len(variables)]
+
         def term(scope: tuple[str, ...]) -> str:
             return "".join(symbol[v] for v in scope) + batch
 

@@ -168,6 +168,23 @@ def test_columns_that_sum_to_1_only_to_1e_7_are_taken_as_they_are() -> None:
             assert found[node] == pytest.approx(enumerated(model, evidence, node), abs=1e-15), (node, evidence)
 
 
+def test_a_network_of_more_nodes_than_einsum_has_labels() -> None:
+    # numpy's einsum names axes by 52 letters; the contraction holds 80 nodes, each step only a few
+    n = 80
+    names = [f"x{i}" for i in range(n)]
+    edges = [(names[i - 1], names[i]) for i in range(1, n)] + [(names[i - 2], names[i]) for i in range(2, n, 3)]
+    rng = np.random.default_rng(3)
+    tables = {}
+    for name in names:
+        k = sum(1 for _, b in edges if b == name)
+        tables[name] = rng.dirichlet(np.ones(2), size=2**k).T.tolist()
+    model = network(edges, tables, dict.fromkeys(names, 2))
+    evidence = {names[5]: 1, names[40]: 0, names[79]: 1}
+    found = engine_marginals(model, evidence)
+    for node in (names[0], names[20], names[41], names[78]):
+        assert found[node] == pytest.approx(reference(model, evidence, node), abs=EXACT), node
+
+
 # --------------------------------------------------------------------------------------- random networks
 
 

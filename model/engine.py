@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import math
 import string
@@ -25,6 +26,10 @@ _PLAN_BITS = 9
 # of each step over more cases; smaller ones measured no faster.
 _BATCH_BYTES = 64 * 2**20
 _RANK1_TOLERANCE = 1e-12
+# The plan bits are chosen among this many candidates, those that shrink the contraction most alone: each
+# round of the choice costs a greedy path per candidate (some 15 ms on pigs' 441 nodes, with 188 candidates,
+# where all of them made building the engine take a minute). The built-in network has 26.
+_PLAN_CANDIDATES = 32
 # Each plan's batch pays a fixed Python overhead of 1-2 ms, and each plan a compilation of about 4 ms the
 # first time; its arithmetic costs some 12 us a sub-row. A group of cases with fewer sub-rows than this joins
 # a coarser plan that other cases of the call already run (see _merged); 512 and 1024 measured slower.
@@ -35,12 +40,14 @@ _SUB_ROWS_PER_PLAN = 256
 class _Factorised:
     """The states of a childless node whose column P(s | parents) is a product c * u_1(p_1) * ... * u_k(p_k).
 
-    "Unknown" (index -1) always is: the node then sums to 1, a product of ones.
+    "Unknown" (index -1) stands for the sum of the columns over the states: 1 everywhere in a true table, a
+    product of ones, but only to about 1e-7 in some of pgmpy's bundled networks, where it factorises only if
+    that sum happens to.
     """
 
-    scale: np.ndarray  # (states + 1,): c per state, 1.0 for "unknown" (index -1)
-    vectors: tuple[np.ndarray, ...]  # per parent, (states + 1, parent states); rows of ones for "unknown"
-    rank1: np.ndarray  # (states + 1,) bool: which states factorise (and "unknown", which is all ones)
+    scale: np.ndarray  # (states + 1,): c per state, then for "unknown" (index -1)
+    vectors: tuple[np.ndarray, ...]  # per parent, (states + 1, parent states)
+    rank1: np.ndarray  # (states + 1,) bool: which states factorise, and whether "unknown" does
 
 
 @dataclass(frozen=True)
@@ -51,7 +58,7 @@ class _Leaf:
     kind "absorbed": a node without children summed against its evidence vector, over its free parents.
     `conditioned` lists the parents fixed per sub-row: the table's trailing axes, gathered per sub-row.
     `roots` lists (root, axis): a root kept in the contraction has no tensor of its own (one einsum step fewer);
-    its prior times its evidence vector multiplies the table of its first child along that axis.
+    its prior times its evidence vector multiplies the table of its first child that has one along that axis.
     `attached` lists (factorised node, which of its parents, axis): that node's vector for this parent (the
     leaf's own node, or a root it hosts) multiplies the table along that axis.
     """
@@ -137,6 +144,7 @@ class Engine:
         self.parents: dict[str, tuple[str, ...]] = {node: tuple(cpd.variables[1:]) for node, cpd in cpds.items()}
         self._state_index = {node: {s: i for i, s in enumerate(states)} for node, states in self.states.items()}
         self.tables: dict[str, np.ndarray] = {}
+        self._moved_tables: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         for node, cpd in cpds.items():
             for parent in self.parents[node]:
                 if [str(s) for s in cpd.state_names[parent]] != list(self.states[parent]):
@@ -152,6 +160,10 @@ class Engine:
         self._factorised = {
             node: f for node in self.nodes if not self.children[node] and (f := self._factorise(node)) is not None
         }
+        # Childless nodes that an unknown state does not sum out to 1: their leaves hold their column sums.
+        self._unnormalised = frozenset(
+            node for node in self.nodes if not self.children[node] and (_column_sums(self.tables[node]) != 1).any()
+        )
         # A root with one child, or a childless node with one parent, never widens the contraction.
         splittable = [n for n in self.nodes if not self.parents[n] and len(self.children[n]) >= 2]
         splittable_leaves = [n for n in self._factorised if len(self.parents[n]) >= 2]
@@ -166,11 +178,14 @@ class Engine:
         candidates = [r for r in splittable if r not in self.enumerated] + splittable_leaves
         sparse = self._cost(*self._simplified(()))
         alone = {c: self._cost(*self._simplified([c])) for c in candidates}
+        candidates = sorted(candidates, key=lambda c: (alone[c], self.index[c]))[:_PLAN_CANDIDATES]
+        alone = {c: alone[c] for c in candidates}
         chosen: list[str] = []
         rounds = min(_PLAN_BITS, len(candidates))
         dense, with_each = sparse, alone  # the cost of the choices so far, and of them plus each candidate
         while len(chosen) < rounds:
-            score = {c: cost / dense + 0.5 * (alone[c] / sparse) for c, cost in with_each.items()}
+            # a contraction that is all simplified away costs nothing: count it as one operation, not divide by 0
+            score = {c: cost / max(dense, 1) + 0.5 * (alone[c] / max(sparse, 1)) for c, cost in with_each.items()}
             chosen.append(min(score, key=lambda c: (score[c], self.index[c])))
             dense = with_each[chosen[-1]]
             if len(chosen) < rounds:
@@ -190,9 +205,7 @@ class Engine:
         scale = np.ones(table.shape[0] + 1)
         vectors = [np.ones((table.shape[0] + 1, self.card[p])) for p in parents]
         rank1 = np.zeros(table.shape[0] + 1, dtype=bool)
-        rank1[-1] = True
-        for s in range(table.shape[0]):
-            column = table[s]
+        for s, column in enumerate([*table, _column_sums(table)]):  # the last is "unknown", index -1
             corner = column[(0,) * k]
             if corner <= 0:
                 continue
@@ -344,7 +357,7 @@ class Engine:
         values: list[np.ndarray | None] = [self._leaf_value(leaf, codes, fixed, lam) for leaf in plan.leaves]
         for step in plan.steps:
             values.append(np.einsum(step.forward, *(values[i] for i in step.inputs)))
-        z = values[-1] if plan.steps else np.ones(s)
+        z = values[-1] if plan.steps else np.ones(s)  # no steps: no leaves, everything is in `weight`
         read_at, wanted = self._reads(plan, nodes)
         found = np.empty((s, 1 + sum(self.card[node] for node in nodes)))
         found[:, 0] = z
@@ -353,23 +366,18 @@ class Engine:
             blocks[node] = found[:, at : at + self.card[node]]
             at += self.card[node]
 
-        def read(i: int, grad: np.ndarray | None) -> None:
-            """The joints of the nodes read from tensor i, given its gradient (None: there are no steps)."""
+        def read(i: int, grad: np.ndarray) -> None:
+            """The joints of the nodes read from tensor i, given its gradient."""
             for node, axis in read_at.get(i, ()):
                 if axis is None:  # an absorbed node, from its own leaf
-                    ones = np.ones_like(values[i]) if grad is None else grad
-                    blocks[node][:] = self._absorbed_joint(plan.leaves[i], ones, fixed, lam.get(node))
+                    leaf = plan.leaves[i]
+                    factors = self._factors(leaf, codes, lam)
+                    blocks[node][:] = self._absorbed_joint(leaf, grad, fixed, lam.get(node), factors)
                     continue
                 # the sum of T * dZ/dT over every axis but the node's and the case axis, in one pass
                 axes = list(range(values[i].ndim))
-                if grad is None:
-                    blocks[node][:] = np.einsum(values[i], axes, [axis, axes[-1]]).T
-                else:
-                    blocks[node][:] = np.einsum(values[i], axes, grad, axes, [axis, axes[-1]]).T
+                blocks[node][:] = np.einsum(values[i], axes, grad, axes, [axis, axes[-1]]).T
 
-        if not plan.steps:
-            for i in read_at:
-                read(i, None)
         grads: list[np.ndarray | None] = [None] * len(values)
         if plan.steps:
             grads[-1] = np.ones(s)
@@ -415,12 +423,15 @@ class Engine:
     def _leaf_value(
         self, leaf: _Leaf, codes: np.ndarray, fixed: dict[str, np.ndarray], evidence: dict[str, np.ndarray]
     ) -> np.ndarray:
-        """The leaf tensor for these sub-rows, case axis last."""
+        """The leaf tensor for these sub-rows, case axis last: its table times its node's evidence vector (summed
+        over the node for an absorbed leaf), times its factors (see _factors)."""
         s = len(codes)
         lam = evidence.get(leaf.node)
         table = self._gather(leaf, fixed) if leaf.conditioned else leaf.table[..., None]
         owned = True  # whether `value` is a fresh array, to be multiplied in place
         if leaf.kind == "absorbed":
+            if lam is None and leaf.node in self._unnormalised:
+                lam = np.ones((table.shape[0], s))  # summed like a seen node's, for the columns' own sums
             if lam is None:
                 value = np.ones((*table.shape[1:-1], s))
             elif leaf.conditioned:
@@ -435,18 +446,26 @@ class Engine:
             value = table
         else:
             value, owned = np.broadcast_to(table, (*table.shape[:-1], s)), False
-        # vectors along one axis are multiplied together first: one pass over the table per axis
+        for axis, vector in self._factors(leaf, codes, evidence).items():
+            vector = _along(vector, axis, value.ndim)
+            value = np.multiply(value, vector, out=value) if owned else value * vector
+            owned = True
+        return value
+
+    def _factors(self, leaf: _Leaf, codes: np.ndarray, evidence: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
+        """The vectors that multiply a leaf's table besides its node's evidence, {axis of its scope: (states,
+        sub-rows)}: the prior times the evidence vector of each root it hosts, and each attached vector.
+
+        Every read of the leaf's contents goes through here, so the value and the joint read from it (see
+        _absorbed_joint) multiply the same numbers. Vectors along one axis are multiplied together first: one
+        pass over the table per axis."""
         along: dict[int, np.ndarray] = {}
         for root, axis in leaf.roots:
             along[axis] = self.tables[root][:, None] * evidence.get(root, 1.0)
         for child, position, axis in leaf.attached:
             vector = self._factorised[child].vectors[position][codes[:, self.index[child]]].T
             along[axis] = along[axis] * vector if axis in along else vector
-        for axis, vector in along.items():
-            vector = vector.reshape((1,) * axis + (vector.shape[0],) + (1,) * (value.ndim - axis - 2) + (-1,))
-            value = np.multiply(value, vector, out=value) if owned else value * vector
-            owned = True
-        return value
+        return along
 
     def _gather(self, leaf: _Leaf, fixed: dict[str, np.ndarray]) -> np.ndarray:
         """The leaf's table at each sub-row's states of its conditioned parents (its trailing axes), case axis last.
@@ -461,10 +480,21 @@ class Engine:
         return np.take(leaf.table.reshape(math.prod(free), -1), flat, axis=1).reshape((*free, -1))
 
     def _absorbed_joint(
-        self, leaf: _Leaf, grad: np.ndarray, fixed: dict[str, np.ndarray], lam: np.ndarray | None
+        self,
+        leaf: _Leaf,
+        grad: np.ndarray,
+        fixed: dict[str, np.ndarray],
+        lam: np.ndarray | None,
+        factors: dict[int, np.ndarray],
     ) -> np.ndarray:
-        """P(an absorbed node = state, evidence) per sub-row, (sub-rows, states), from its leaf's gradient."""
+        """P(an absorbed node = state, evidence) per sub-row, (sub-rows, states), from its leaf's gradient.
+
+        The leaf's value is the sum over the node's states of table * evidence * factors; the joint is each
+        state's term of that sum times the gradient, summed over the leaf's scope. The factors (the priors of
+        the roots the leaf hosts, and attached vectors) go with the gradient: they hold no axis of the node."""
         s = grad.shape[-1]
+        for axis, vector in factors.items():
+            grad = grad * _along(vector, axis, grad.ndim)
         if leaf.conditioned:
             table = self._gather(leaf, fixed)
             joint = np.einsum("spn,pn->ns", table.reshape(table.shape[0], -1, s), np.reshape(grad, (-1, s)))
@@ -544,10 +574,14 @@ class Engine:
 
     def _leaves(self, conditioned: frozenset[str], factorised: frozenset[str]) -> list[_Leaf]:
         """The input tensors of the contraction with `conditioned` roots fixed and `factorised` nodes split."""
+        # A root kept in the contraction rides on its first child that has a table here (a factorised child has
+        # none: it is split into vectors); a root whose children are all factorised keeps a tensor of its own.
         hosts: dict[str, list[str]] = {}
         for root in self.nodes:
             if not self.parents[root] and self.children[root] and root not in conditioned:
-                hosts.setdefault(self.children[root][0], []).append(root)
+                host = next((c for c in self.children[root] if c not in factorised), None)
+                if host is not None:
+                    hosts.setdefault(host, []).append(root)
         host_of = {root: host for host, roots in hosts.items() for root in roots}
         attached: dict[str, list[tuple[str, int, str]]] = {}
         for child in (n for n in self.nodes if n in factorised):  # node order: the same products every run
@@ -560,11 +594,7 @@ class Engine:
                 continue
             family = (node, *self.parents[node])
             fixed = tuple(p for p in self.parents[node] if p in conditioned)
-            # conditioned axes last: gathering them per sub-row leaves the case axis last
-            axes = [family.index(p) for p in fixed]
-            table = np.moveaxis(self.tables[node], axes, list(range(len(family) - len(axes), len(family))))
-            table = np.ascontiguousarray(table)
-            table.setflags(write=False)
+            table = self._moved(node, fixed)
             free = tuple(v for v in family if v not in conditioned)
             kind = "node" if self.children[node] else "absorbed"
             scope = free if kind == "node" else free[1:]
@@ -572,6 +602,20 @@ class Engine:
             factors = tuple((c, position, scope.index(p)) for c, position, p in attached.get(node, ()))
             leaves.append(_Leaf(node, kind, scope, fixed, table, roots, factors))
         return leaves
+
+    def _moved(self, node: str, fixed: tuple[str, ...]) -> np.ndarray:
+        """The node's table with the axes of its `fixed` parents last: gathering them per sub-row then leaves the
+        case axis last. Memoised: choosing the plan bits lists a network's leaves hundreds of times."""
+        key = (node, fixed)
+        table = self._moved_tables.get(key)
+        if table is None:
+            family = (node, *self.parents[node])
+            axes = [family.index(p) for p in fixed]
+            table = np.moveaxis(self.tables[node], axes, list(range(len(family) - len(axes), len(family))))
+            table = np.ascontiguousarray(table)
+            table.setflags(write=False)
+            table = self._moved_tables.setdefault(key, table)
+        return table
 
     def _cost(self, conditioned: frozenset[str], factorised: frozenset[str]) -> float:
         """The contraction's operation count per sub-row."""
@@ -639,11 +683,6 @@ class Engine:
     def _steps(self, scopes: list[tuple[str, ...]], n_leaves: int) -> list[_Step]:
         """Pairwise contraction steps down to one number per sub-row; appends each step's scope to `scopes`."""
         path = self._contraction_path(scopes)
-        variables = sorted({v for scope in scopes for v in scope})
-        if len(variables) >= len(string.ascii_letters):
-            raise ValueError(f"a contraction over {len(variables)} variables needs more than numpy einsum's 52 labels")
-        symbol = {v: string.ascii_letters[i] for i, v in enumerate(variables)}
-        batch = string.ascii_letters[len(symbol)]
         below = [1 << i for i in range(n_leaves)]
         steps: list[_Step] = []
 
@@ -651,7 +690,7 @@ class Engine:
             needed = {v for j in live for v in scopes[j]}
             union = dict.fromkeys(v for i in inputs for v in scopes[i])
             out_scope = tuple(v for v in union if v in needed)
-            steps.append(self._step(inputs, len(scopes), out_scope, scopes, symbol, batch, below))
+            steps.append(self._step(inputs, len(scopes), out_scope, scopes, below))
             scopes.append(out_scope)
             built = 1 << (len(scopes) - 1)
             for i in inputs:
@@ -674,6 +713,10 @@ class Engine:
                 acc = emit((acc, other), [*live, *pending])
             live.add(acc)
             where.append(acc)
+        if live and not steps:
+            # One leaf over no free variable (every other node fixed or split into vectors) needs no path, but
+            # its value is a factor of P(evidence): a step of its own makes it the final tensor like any other.
+            emit(tuple(live), [])
         if len(live) > 1 or any(scopes[i] for i in live):
             raise AssertionError("the contraction path did not end in one number per sub-row")
         return steps
@@ -684,10 +727,21 @@ class Engine:
         output: int,
         out_scope: tuple[str, ...],
         scopes: list[tuple[str, ...]],
-        symbol: dict[str, str],
-        batch: str,
         below: list[int],
     ) -> _Step:
+        """One pairwise (or single-tensor) step and its gradients, as einsum subscripts.
+
+        numpy's einsum names axes by letter, 52 of them. The labels are the step's own, given to the variables
+        of its operands alone: a whole network needs many more (win95pts 60 in one plan, pigs hundreds), a step
+        never does unless one of its tensors alone has over 50 axes."""
+        variables = list(dict.fromkeys(v for i in inputs for v in scopes[i]))
+        if len(variables) >= len(string.ascii_letters):
+            raise ValueError(
+                f"a contraction step over {len(variables)} variables needs more than numpy einsum's 52 labels"
+            )
+        symbol = {v: string.ascii_letters[k] for k, v in enumerate(variables)}
+        batch = string.ascii_letters[len(variables)]
+
         def term(scope: tuple[str, ...]) -> str:
             return "".join(symbol[v] for v in scope) + batch
 
@@ -774,10 +828,18 @@ def _elimination_path(
         return n - sum([tensor_size[i] for i in ids]), n, v
 
     scores = {v: score(v) for v in holders}
+    # The lowest score by a heap: a scan of every score each round took a fifth of building pigs' engine. A
+    # variable re-scored leaves its old entry behind, skipped when popped; scores end in the variable, so no
+    # two variables tie and the order is that of the scan.
+    heap = list(scores.values())
+    heapq.heapify(heap)
     groups: list[tuple[int, ...]] = []
     cost = 0
     while scores:
-        v = min(scores, key=scores.__getitem__)
+        entry = heapq.heappop(heap)
+        v = entry[-1]
+        if scores.get(v) != entry:
+            continue
         members = holders[v]
         group = sorted(members, key=lambda i: (tensor_size[i], i))
         chosen = [tensors.pop(i) for i in group]
@@ -806,10 +868,25 @@ def _elimination_path(
                 del holders[u], scores[u]
         for u in bits(acc):
             scores[u] = score(u)
+            heapq.heappush(heap, scores[u])
     if len(tensors) > 1:  # numbers left over: multiply them together
         groups.append(tuple(sorted(tensors)))
         cost += len(tensors) - 1
     return groups, cost
+
+
+def _column_sums(table: np.ndarray) -> np.ndarray:
+    """A CPD's sums over the node's states (its first axis) per parents' states: what the node contributes when
+    it is not seen. Sums within _RANK1_TOLERANCE of 1 are taken as exactly 1, the rounding of a true table;
+    some of pgmpy's bundled networks (alarm, hepar2) have columns that sum to 1 only to 1e-7, and pgmpy and
+    pyAgrum compute with them as they are, so the engine does too."""
+    sums = table.sum(axis=0)
+    return np.ones_like(sums) if np.allclose(sums, 1.0, rtol=0.0, atol=_RANK1_TOLERANCE) else sums
+
+
+def _along(vector: np.ndarray, axis: int, ndim: int) -> np.ndarray:
+    """A (states, sub-rows) vector shaped to multiply a tensor of `ndim` axes, case axis last, along `axis`."""
+    return vector.reshape((1,) * axis + (vector.shape[0],) + (1,) * (ndim - axis - 2) + (-1,))
 
 
 def _size(mask: int, cards: list[int]) -> int:

@@ -10,8 +10,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.batch import _PERCENT_WORDS, REASON_SEPARATOR, _percent_index, check_columns, output_columns, score_cases
-from model.care import _percent, care_level
+from model.batch import check_columns, output_columns, score_cases
+from model.care import _PERCENT_WORDS, REASON_SEPARATOR, _percent, _percent_index, care_level
 from model.diagnosis import diagnose
 from model.fields import FIELD_BY_NAME, FIELDS, CaseError, UnknownFieldError, parse_case
 from model.spec import load_spec
@@ -63,13 +63,14 @@ def assert_row_matches_diagnose(row: pd.Series, case: dict[str, str]) -> None:
     except CaseError as exc:
         assert row["error"] == str(exc)
         assert all(math.isnan(row[c]) for c in PROBABILITY_COLUMNS)
-        assert row["top_cause"] == row["care"] == row["care_reasons"] == ""
+        assert row["top_cause"] == row["care"] == row["care_reasons"] == row["unasked_warning_signs"] == ""
         return
     assert row["error"] == ""
     assert max(abs(row[f"p_{c}"] - expected.posteriors[c]) for c in CAUSES) <= 1e-12
     assert row["top_cause"] == expected.top_cause
     assert row["care"] == expected.care.level
     assert row["care_reasons"] == REASON_SEPARATOR.join(expected.care.reasons)
+    assert row["unasked_warning_signs"] == " ".join(expected.unasked_warning_signs)
 
 
 @settings(max_examples=30, deadline=None)
@@ -94,7 +95,14 @@ def test_the_output_is_the_input_then_the_contracts_columns() -> None:
     frame = pd.DataFrame({"case_id": ["NA", "null", ""], "sex": [" Female ", "MALE", ""], "age": ["40", "", "x"]})
     scored = score_cases(frame)
     assert list(scored.columns) == [*frame.columns, *output_columns()]
-    assert output_columns() == [*PROBABILITY_COLUMNS, "top_cause", "care", "care_reasons", "error"]
+    assert output_columns() == [
+        *PROBABILITY_COLUMNS,
+        "top_cause",
+        "care",
+        "care_reasons",
+        "unasked_warning_signs",
+        "error",
+    ]
     pd.testing.assert_frame_equal(scored[frame.columns], frame)  # "NA", "null" and the spaces survive
     assert scored["error"].tolist() == ["", "", "age: 'x' is not a number; expected a whole number from 10 to 110"]
     probabilities = scored.loc[:1, PROBABILITY_COLUMNS].to_numpy()

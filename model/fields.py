@@ -108,9 +108,11 @@ def _show(value: Any) -> str:
     if isinstance(value, np.generic):
         value = value.item()  # True, not np.True_
     if isinstance(value, str):
+        # a line break or other control character is shown escaped: a message stays one line
+        shown = _CONTROL.sub(lambda c: c[0].encode("unicode_escape").decode("ascii"), value[:_SHOWN_CHARACTERS])
         if len(value) > _SHOWN_CHARACTERS:
-            return f"'{value[:_SHOWN_CHARACTERS]}...' ({len(value):,} characters)"
-        return f"'{value}'"
+            return f"'{shown}...' ({len(value):,} characters)"
+        return f"'{shown}'"
     try:
         shown = repr(value)
     except ValueError:  # an int of more than 4,300 digits has no repr (sys.set_int_max_str_digits)
@@ -121,6 +123,8 @@ def _show(value: Any) -> str:
 
 
 _SHOWN_CHARACTERS = 80
+# What str.splitlines() breaks at, and the other C0 and C1 control characters.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 # The contract's numbers: an optional sign, ASCII digits, an optional decimal point (7, 7.5, +7, -0, 7.).
 # Python's float() also reads 1_0, 1e3, nan, inf and digits of other scripts; the contract reads none of them.
 _PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?")

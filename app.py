@@ -10,7 +10,9 @@ Driving it by widget key (AppTest, scripts, the browser test):
 - `why_cause`: the cause the "why?" panel explains ("top" = the most probable one, or a cause id).
 - `answer_<field>_<state>`: the buttons that answer the suggested next question in place.
 - `clear_answers`: the button that sets every answer back to unknown.
-- `cases_csv` (file uploader), `keep_columns` (extra columns to pass through), `download_scores` (the scored CSV).
+- `cases_csv` (file uploader), `keep_columns` (extra columns to pass through), `download_scores` (the scored CSV),
+  `spreadsheet_safe` (a toggle, off by default: the download puts an apostrophe before input cells a spreadsheet
+  would run as a formula, those starting with =, +, -, @, a tab or a carriage return).
 - `example`: a select that fills the answers from one of data/example_cases.csv; `score_examples`: a toggle that
   scores that file in the file tab when nothing is uploaded.
 """
@@ -499,9 +501,16 @@ def file_tab() -> None:
         column_order=[*leading, *(c for c in scored.columns if c not in leading)],
         column_config={c: st.column_config.NumberColumn(format="percent") for c in probabilities},
     )
+    safe = st.toggle(
+        "Spreadsheet-safe download",
+        key="spreadsheet_safe",
+        help="Puts an apostrophe (') before every cell of your file that starts with =, +, -, @, a tab or a "
+        "carriage return, so that a spreadsheet shows it as text instead of running it as a formula. Those cells "
+        "then differ from your file; the scores never change. Off: every cell comes back exactly as it was.",
+    )
     st.download_button(
         "Download the scored CSV",
-        scored.to_csv(index=False).encode("utf-8"),
+        present.scored_csv(scored, safe),
         file_name=f"{name.removesuffix('.csv')}_scored.csv",
         mime="text/csv",
         key="download_scores",

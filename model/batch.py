@@ -14,7 +14,7 @@ import pandas as pd
 from model.care import REASON_SEPARATOR, Column, care_columns
 from model.engine import UNKNOWN, load_engine
 from model.evidence import evidence_from_values
-from model.fields import FIELD_NAMES, FIELDS, WARNING_SIGNS, FieldProblem, UnknownFieldError
+from model.fields import FIELD_NAMES, FIELDS, WARNING_SIGNS, FieldProblem, UnknownFieldError, names_in_words
 from model.inference import posteriors_array
 from model.spec import load_spec
 
@@ -39,14 +39,14 @@ def check_columns(columns: Iterable[str], keep: Iterable[str] = ()) -> None:
     keep = set(keep)
     duplicates = sorted(c for c, n in Counter(columns).items() if n > 1)
     if duplicates:
-        raise ValueError(f"duplicate column {', '.join(repr(c) for c in duplicates)}")
+        raise ValueError(f"duplicate column{'s' * (len(duplicates) > 1)} {names_in_words(duplicates)}")
     unknown = [c for c in columns if c not in FIELD_NAMES and c not in keep]
     if unknown:
         raise UnknownFieldError(unknown, FIELD_NAMES)
     outputs = set(output_columns())
     clashes = [c for c in columns if c in outputs]
     if clashes:
-        raise ValueError(f"column {', '.join(repr(c) for c in clashes)} would be overwritten by the scores")
+        raise ValueError(f"column {names_in_words(clashes)} would be overwritten by the scores")
 
 
 @dataclass(frozen=True)
@@ -97,7 +97,11 @@ def distinct(values: Sequence[Any] | np.ndarray | pd.Series) -> Column:
     index = np.empty(len(array), dtype=np.intp)
     for i, value in enumerate(array):
         key = (type(value), "nan" if isinstance(value, float) and math.isnan(value) else value)
-        j = seen.get(key)
+        try:
+            j = seen.get(key)
+        except TypeError:  # unhashable (a list or a dict in a cell): a value of its own, for the reader to refuse
+            key = (type(value), id(value))
+            j = seen.get(key)
         if j is None:
             j = seen[key] = len(uniques)
             uniques.append(value)

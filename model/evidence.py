@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.fields import EVIDENCE_FIELDS, parse_case
+from model.fields import EVIDENCE_FIELDS, FIELD_BY_NAME, parse_case
 from model.spec import Bin, NetworkSpec, load_spec
 
 
-def bin_state(value: float, bins: tuple[Bin, ...]) -> str:
-    """The state whose range holds `value` (ranges are [low, high); the last includes high)."""
+def bin_state(value: float, bins: tuple[Bin, ...], open_above: bool = False) -> str:
+    """The state whose range holds `value` (ranges are [low, high); the last includes high).
+
+    With `open_above` (a field whose contract range has no upper end, such as duration_days) the last bin also
+    holds every value above its high: the bins cut the range, they do not end it.
+    """
     for b in bins:
         if b.low <= value < b.high:
             return b.state
     last = bins[-1]
-    if value == last.high:
+    if value == last.high or (open_above and value > last.high):
         return last.state
     raise ValueError(f"{value} is outside the binned range {bins[0].low:g}-{last.high:g}")
 
@@ -31,7 +35,7 @@ def evidence_from_values(values: dict[str, Any], spec: NetworkSpec | None = None
             continue
         node = nodes[name]
         bins = getattr(node, "bins", ())
-        evidence[name] = bin_state(value, bins) if bins else value
+        evidence[name] = bin_state(value, bins, open_above=FIELD_BY_NAME[name].high is None) if bins else value
     return evidence
 
 

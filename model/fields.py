@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import decimal
 import difflib
 import math
+import numbers
+import re
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
+import pandas as pd
+
 YES_WORDS = {"yes": "yes", "y": "yes", "true": "yes", "1": "yes", "no": "no", "n": "no", "false": "no", "0": "no"}
 UNKNOWN_WORDS = {"", "unknown"}
+NOT_A_CASE = "is not a case; expected a mapping of field names to values (a dict or a pandas row)"
 
 
 class CaseError(ValueError):
@@ -25,11 +32,26 @@ class UnknownFieldError(ValueError):
     def __init__(self, names: list[str], known: tuple[str, ...]):
         self.names = names
         parts = []
-        for name in names:
-            close = difflib.get_close_matches(name.strip().lower(), known, n=1, cutoff=0.6)
+        for name in names[:NAMES_SHOWN]:
+            close = difflib.get_close_matches(name.strip().lower()[:_SHOWN_CHARACTERS], known, n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            parts.append(f"'{name}'{hint}")
-        super().__init__(f"unknown column {', '.join(parts)}; the known columns are listed in the case schema")
+            parts.append(f"{_show(name)}{hint}")
+        more = f" and {len(names) - NAMES_SHOWN:,} more" if len(names) > NAMES_SHOWN else ""
+        super().__init__(
+            f"unknown column{'s' * (len(names) > 1)} {', '.join(parts)}{more}; "
+            "the known columns are listed in the case schema"
+        )
+
+
+# A message that lists names (unknown or duplicate columns) shows this many and counts the rest: a file with
+# 100,000 columns would otherwise get an error of a megabyte.
+NAMES_SHOWN = 5
+
+
+def names_in_words(names: list[str]) -> str:
+    """Names for a one-line message: the first NAMES_SHOWN quoted (each cut short if long), then how many more."""
+    shown = ", ".join(_show(name) for name in names[:NAMES_SHOWN])
+    return shown + (f" and {len(names) - NAMES_SHOWN:,} more" if len(names) > NAMES_SHOWN else "")
 
 
 @dataclass(frozen=True)
@@ -81,14 +103,39 @@ class Field:
 
 
 def _show(value: Any) -> str:
-    return f"'{value}'" if isinstance(value, str) else repr(value)
+    """The value as an error message quotes it: a string in quotes, anything else as Python writes it, a
+    long one cut short (a 4 MiB cell would otherwise be copied into its row's error)."""
+    if isinstance(value, np.generic):
+        value = value.item()  # True, not np.True_
+    if isinstance(value, str):
+        # a line break or other control character is shown escaped: a message stays one line
+        shown = _CONTROL.sub(lambda c: c[0].encode("unicode_escape").decode("ascii"), value[:_SHOWN_CHARACTERS])
+        if len(value) > _SHOWN_CHARACTERS:
+            return f"'{shown}...' ({len(value):,} characters)"
+        return f"'{shown}'"
+    try:
+        shown = repr(value)
+    except ValueError:  # an int of more than 4,300 digits has no repr (sys.set_int_max_str_digits)
+        return f"an integer of {value.bit_length():,} bits"
+    if len(shown) > _SHOWN_CHARACTERS:
+        return f"{shown[:_SHOWN_CHARACTERS]}... ({len(shown):,} characters)"
+    return shown
+
+
+_SHOWN_CHARACTERS = 80
+# What str.splitlines() breaks at, and the other C0 and C1 control characters.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# The contract's numbers: an optional sign, ASCII digits, an optional decimal point (7, 7.5, +7, -0, 7.).
+# Python's float() also reads 1_0, 1e3, nan, inf and digits of other scripts; the contract reads none of them.
+_PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?")
 
 
 def _is_blank(value: Any) -> bool:
-    if value is None:
+    """None, NaN, pandas' NA and NaT, or a string of spaces: a cell left empty."""
+    if value is None or value is pd.NA or value is pd.NaT:
         return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
+    if isinstance(value, float | np.floating):
+        return math.isnan(value)
     return isinstance(value, str) and not value.strip()
 
 
@@ -103,9 +150,10 @@ class _Bad(ValueError):
 
 
 def _parse_yesno(value: Any) -> str:
-    if isinstance(value, bool):
+    # bool and numpy's bool_ (a pandas bool column), and the integers 1 and 0 (numpy's too); not 1.0
+    if isinstance(value, bool | np.bool_):
         return "yes" if value else "no"
-    if isinstance(value, int) and value in (0, 1):
+    if isinstance(value, numbers.Integral) and value in (0, 1):
         return "yes" if value else "no"
     if isinstance(value, str) and value.strip().lower() in YES_WORDS:
         return YES_WORDS[value.strip().lower()]
@@ -113,36 +161,55 @@ def _parse_yesno(value: Any) -> str:
 
 
 def _parse_choice(value: Any, choices: tuple[str, ...]) -> str:
-    if isinstance(value, str) and value.strip().lower() in choices:
+    if not isinstance(value, str):
+        raise _Bad(f"is not one of {', '.join(choices)}")
+    if value.strip().lower() in choices:
         return value.strip().lower()
-    close = difflib.get_close_matches(str(value).strip().lower(), choices, n=1, cutoff=0.6)
+    close = difflib.get_close_matches(value.strip().lower()[:_SHOWN_CHARACTERS], choices, n=1, cutoff=0.6)
     hint = f" (did you mean '{close[0]}'?)" if close else ""
     raise _Bad(f"is not one of {', '.join(choices)}{hint}")
 
 
 def _parse_number(value: Any, field: Field) -> float:
-    if isinstance(value, bool):
-        raise _Bad(f"is not {field.expected}")
+    """The number `value` holds: text in the contract's plain decimals, or a Python or numpy int or float.
+
+    True is not 1 here, and no text Python's float() reads beyond plain decimals (1_0, 1e3, nan) is a number."""
+    if isinstance(value, bool | np.bool_):
+        raise _Bad(f"is not a number; expected {field.expected}")
     if isinstance(value, str):
-        try:
-            number = float(value.strip())
-        except ValueError:
-            raise _Bad(f"is not a number; expected {field.expected}") from None
-    elif isinstance(value, int | float):
+        text = value.strip()
+        if not _PLAIN_DECIMAL.fullmatch(text):
+            raise _Bad(f"is not {_number_words(text)}; expected {field.expected}")
+        number: float | int = float(text)  # inf for more digits than a float holds
+    elif isinstance(value, numbers.Integral):
+        number = int(value)  # compared with the range exactly, however many digits
+    elif isinstance(value, numbers.Real | decimal.Decimal):
         number = float(value)
+        if math.isnan(number) or math.isinf(number):
+            raise _Bad(f"is not a finite number; expected {field.expected}")
     else:
-        try:
-            number = float(value)
-        except (TypeError, ValueError):
-            raise _Bad(f"is not a number; expected {field.expected}") from None
-    if not math.isfinite(number):
-        raise _Bad(f"is not a finite number; expected {field.expected}")
-    if field.kind == "integer" and number != int(number):
+        raise _Bad(f"is not a number; expected {field.expected}")
+    if field.kind == "integer" and isinstance(number, float) and math.isfinite(number) and not number.is_integer():
         raise _Bad(f"is not a whole number; expected {field.expected}")
     if (field.low is not None and number < field.low) or (field.high is not None and number > field.high):
         span = f"{field.low:g}-{field.high:g}" if field.high is not None else f"at least {field.low:g}"
         raise _Bad(f"is outside {span}")
-    return int(number) if field.kind == "integer" else number
+    try:
+        read = float(number)
+    except OverflowError:
+        read = math.inf
+    if not math.isfinite(read):
+        raise _Bad(f"is too large to read as a number; expected {field.expected}")
+    return int(read) if field.kind == "integer" else read
+
+
+def _number_words(text: str) -> str:
+    """What a text that is not a plain decimal is not: Python would read some of them (1_0, 1e3, nan)."""
+    try:
+        float(text)
+    except ValueError:
+        return "a number"
+    return "a plain decimal number (such as 7, 7.5 or -0)"
 
 
 _YN = "yesno"
@@ -241,9 +308,13 @@ EVIDENCE_FIELDS = tuple(f.name for f in FIELDS if f.kind != "text")
 def parse_case(case: Any) -> dict[str, Any]:
     """Read a case (a mapping or a pandas row) into {field: value or None} for every contract field.
 
-    Raises UnknownFieldError for a key the contract does not define and CaseError listing every bad value.
+    Raises UnknownFieldError for a key the contract does not define and CaseError listing every bad value (or
+    saying that `case` is no mapping at all: None, a number, a string).
     """
-    items = dict(case.items()) if hasattr(case, "items") else dict(case)
+    try:
+        items = dict(case.items()) if hasattr(case, "items") else dict(case)
+    except (TypeError, ValueError):
+        raise CaseError([FieldProblem("case", case, NOT_A_CASE)]) from None
     unknown = [str(k) for k in items if k not in FIELD_BY_NAME]
     if unknown:
         raise UnknownFieldError(unknown, FIELD_NAMES)

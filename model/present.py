@@ -12,10 +12,12 @@ from typing import Any
 
 import pandas as pd
 
+from model.batch import output_columns
 from model.care import LEVELS
 from model.evidence import evidence_from_case
 from model.explain import LinkNote, Question, link_notes, representative_value
 from model.fields import FIELD_NAMES, FIELDS, parse_case
+from model.output import spreadsheet_safe
 from model.spec import CauseNode, load_spec
 
 UNKNOWN = "unknown"
@@ -331,7 +333,13 @@ def read_cases_csv(data: bytes) -> pd.DataFrame:
         raise UploadError("The file is empty.")
     if "\x00" in text:
         raise UploadError("The file is not a CSV: it holds binary data.")
-    header = next(csv.reader(io.StringIO(text)), [])
+    limit = csv.field_size_limit(MAX_UPLOAD_BYTES)  # the csv module's own is 128 KiB a field
+    try:
+        header = next(csv.reader(io.StringIO(text, newline="")), [])
+    except csv.Error as exc:
+        raise UploadError(f"The file's header row is not readable CSV: {exc}") from None
+    finally:
+        csv.field_size_limit(limit)
     duplicates = sorted({c for c in header if header.count(c) > 1})
     if duplicates:
         raise UploadError(f"The file repeats the column {', '.join(repr(c) for c in duplicates)}.")
@@ -347,6 +355,19 @@ def read_cases_csv(data: bytes) -> pd.DataFrame:
             "Score bigger files with the command line: backcheck score FILE.csv -o scored.csv"
         )
     return cases
+
+
+def scored_csv(scored: pd.DataFrame, safe: bool = False) -> bytes:
+    """The scored cases as the app's download: with `safe`, every input cell (and column name) that a
+    spreadsheet would run as a formula gets an apostrophe before it, as `backcheck score --spreadsheet-safe`
+    writes them; the scores are never changed."""
+    if safe:
+        outputs = set(output_columns())
+        scored = scored.copy()
+        for name in [c for c in scored.columns if c not in outputs]:
+            scored[name] = scored[name].map(lambda v: spreadsheet_safe(v) if isinstance(v, str) else v)
+        scored.columns = [c if c in outputs else spreadsheet_safe(str(c)) for c in scored.columns]
+    return scored.to_csv(index=False).encode("utf-8")
 
 
 def example_cases(data: bytes) -> dict[str, dict[str, Any]]:

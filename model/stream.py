@@ -6,11 +6,12 @@ import codecs
 import contextlib
 import csv
 import ctypes
-import gc
+import functools
 import io
-import multiprocessing
 import os
+import re
 import shutil
+import stat
 import sys
 import tempfile
 from collections import deque
@@ -28,6 +29,8 @@ import pyarrow.csv as pa_csv
 from model.batch import Column, check_columns, output_columns, score_columns
 from model.engine import load_engine
 from model.fields import FIELD_BY_NAME, UnknownFieldError
+from model.output import SPREADSHEET_ESCAPE, SPREADSHEET_TRIGGERS, Target, output_target, replacing, spreadsheet_safe
+from model.workers import held_signals, worker_pool
 
 # Arrow reads the file in blocks of this many bytes; its parser holds about twenty times a block in memory.
 BLOCK_BYTES = 2 * 2**20
@@ -42,8 +45,19 @@ TEXT_ROWS = 8192
 # more than it saves.
 PARALLEL_MIN_ROWS = 50_000
 _BYTES_PER_ROW_GUESS = 60
-_SNIFF_BYTES = 64 * 2**10
+# A row (the header too) may be this long; Arrow's block grows to twice this to hold one.
+MAX_ROW_BYTES = 128 * 2**20
+# Standard input (or a pipe given by name) is copied to a temporary file to be checked before scoring, and
+# at most this much of it: an endless stream would otherwise fill the disk. A bigger file is read in place.
+STDIN_SPOOL_BYTES = 2 * 2**30
+_PIECE_BYTES = 2**20
 _DECODE_BYTES = 8 * 2**20
+# Arrow's message about a malformed file is quoted up to this many characters.
+_QUOTED_CHARACTERS = 200
+_QUOTE_OR_BREAK = re.compile(rb'["\r\n]')
+_EMPTY = "{name}: is empty; a CSV file of cases starts with a header row of column names"
+_HEADER_FIRST = "a CSV file of cases starts with a header row of column names"
+_NOT_UTF8 = "{name}: is not UTF-8 text (line {line} holds the byte 0x{byte}); save it as 'CSV UTF-8' and try again"
 _NEEDS_QUOTES = '[",\r\n]'
 # glibc's mallopt parameters (malloc.h), and how much freed memory a scoring process keeps for reuse.
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD, _M_MMAP_MAX = -1, -3, -4
@@ -74,47 +88,82 @@ def score_csv(
     jobs: int = 1,
     progress: Callable[[int], None] | None = None,
     on_total: Callable[[int], None] | None = None,
+    spreadsheet_safe: bool = False,
 ) -> Summary:
     """Score the CSV at `source` ("-" for standard input) into `output` (None for standard output).
 
-    Raises InputError, before writing anything, for a missing, empty, binary or non-UTF-8 file, a row whose
-    field count differs from the header's, or a duplicate, unknown (not in `keep`) or clashing column: the
-    whole file is checked first (standard input is first copied to a temporary file for that). A file output
-    is written beside its target and renamed into place at the end, so a failed run leaves no partial file.
-    `on_total(rows)` is called once the rows are counted and `progress(rows)` after each chunk. Memory is tuned
-    for the job, process-wide: a process that scores keeps what it frees (reuse_freed_memory), one that only
-    reads and writes for workers gives large blocks back.
+    Raises OutputError, before reading anything, for an output that is no regular file or new path, or that is
+    the input itself (see output.output_target). Raises InputError, before writing anything, for a missing,
+    empty, binary or non-UTF-8 file, a row whose field count differs from the header's, or a duplicate, unknown
+    (not in `keep`) or clashing column: the whole file is checked first. Standard input, or an input that is not
+    a regular file (a pipe), is copied to a temporary file for that, at most STDIN_SPOOL_BYTES of it, its header
+    checked as soon as it has arrived. Raises WorkerError when a worker process dies. A file output is written
+    beside its target and renamed into place at the end. On any exception (KeyboardInterrupt, or whatever a
+    signal handler raises, included) the workers are killed and every partial and temporary file is removed,
+    with the stop signals held so that a second one cannot cut that short. `on_total(rows)` is called once the
+    rows are counted and `progress(rows)` after each chunk. `spreadsheet_safe` puts an apostrophe before input
+    cells a spreadsheet would read as a formula (output.SPREADSHEET_TRIGGERS). Memory is tuned for the job,
+    process-wide: a process that scores keeps what it frees (reuse_freed_memory), one that only reads and
+    writes for workers gives large blocks back.
     """
-    with contextlib.ExitStack() as stack:
-        scratch = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="backcheck-")))
-        if source == "-":
-            path, name = scratch / "stdin.csv", "standard input"
-            with path.open("wb") as copy:
-                shutil.copyfileobj(sys.stdin.buffer, copy, 2**20)
+    target = None if output is None else output_target(output, None if source == "-" else source)
+    stack = contextlib.ExitStack()
+    try:
+        summary = _score(stack, source, target, keep, jobs, progress, on_total, spreadsheet_safe)
+    except BaseException:
+        with held_signals():
+            stack.__exit__(*sys.exc_info())
+        raise
+    with held_signals():
+        stack.close()  # renames the partial file into place
+    return summary
+
+
+def _score(
+    stack: contextlib.ExitStack,
+    source: str,
+    target: Target | None,
+    keep: Iterable[str],
+    jobs: int,
+    progress: Callable[[int], None] | None,
+    on_total: Callable[[int], None] | None,
+    spreadsheet_safe: bool,
+) -> Summary:
+    with held_signals():  # the folder exists only once its removal is on the stack
+        scratch = Path(tempfile.mkdtemp(prefix="backcheck-"))
+        stack.callback(shutil.rmtree, scratch, ignore_errors=True)
+    if source == "-":
+        path, name = scratch / "stdin.csv", "standard input"
+        header = _spooled(_stdin(), path, name, keep)
+    else:
+        path, name = Path(source), source
+        if _is_stream(path, name):
+            spool = scratch / "input.csv"
+            with _opened(path, name) as raw:
+                header = _spooled(raw, spool, name, keep)
+            path = spool
         else:
-            path, name = Path(source), source
-        header = _check_header(path, name, keep)
-        # Workers are forked before this process starts any Arrow threads, which a forked child cannot inherit.
-        pool, workers = None, 0
-        if jobs > 1 and path.stat().st_size > PARALLEL_MIN_ROWS * _BYTES_PER_ROW_GUESS:
-            pool, workers = stack.enter_context(_pool(jobs)), jobs
-        rows, blocks = _count(path, name, header)
-        if on_total is not None:
-            on_total(rows)
-        if output is None:
-            return _write(path, name, header, sys.stdout.buffer, pool, workers, blocks, scratch, progress)
-        target = Path(output)
-        partial = tempfile.NamedTemporaryFile(  # noqa: SIM115 (closed below, and removed unless renamed)
-            dir=target.parent, prefix=f".{target.name}.", suffix=".partial", delete=False
-        )
-        try:
-            with partial:
-                summary = _write(path, name, header, partial, pool, workers, blocks, scratch, progress)
-            Path(partial.name).replace(target)
-        finally:
-            Path(partial.name).unlink(missing_ok=True)
-        return summary
-    raise AssertionError("unreachable: the with block returns")
+            header = _check_header(path, name, keep)
+    sink = sys.stdout.buffer if target is None else stack.enter_context(replacing(target))
+    # Workers are forked before this process starts any Arrow threads, which a forked child cannot inherit.
+    pool = None
+    if jobs > 1 and path.stat().st_size > PARALLEL_MIN_ROWS * _BYTES_PER_ROW_GUESS:
+        pool = stack.enter_context(worker_pool(jobs, _start_worker))
+    rows, blocks, block_bytes = _count(path, name, header)
+    if on_total is not None:
+        on_total(rows)
+    reading = _Reading(path, name, header, block_bytes)
+    return _write(reading, sink, pool, jobs if pool else 0, blocks, scratch, progress, spreadsheet_safe)
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """How to read the checked file: where it is, what to call it, its header and Arrow's block size for it."""
+
+    path: Path
+    name: str
+    header: list[str]
+    block_bytes: int
 
 
 def reuse_freed_memory() -> bool:
@@ -149,27 +198,135 @@ def _mallopt(*settings: tuple[int, int]) -> bool:
 # ----------------------------------------------------------------------------------------------- checking
 
 
+def _stdin() -> BinaryIO:
+    if sys.stdin is None:  # started with standard input closed (`<&-`)
+        raise InputError("standard input: is closed; give a file name, or pipe the cases in")
+    return sys.stdin.buffer
+
+
+def _is_stream(path: Path, name: str) -> bool:
+    """Whether `path` is something to read once (a pipe, /dev/stdin), not a regular file; InputError if missing."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{name}: is a directory, not a CSV file")
+    return not stat.S_ISREG(mode)
+
+
+@contextlib.contextmanager
+def _opened(path: Path, name: str) -> Iterator[BinaryIO]:
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    with raw:
+        yield raw
+
+
+def _pieces(raw: BinaryIO, name: str) -> Iterator[bytes]:
+    """What `raw` holds, as it arrives (a pipe gives what has been written so far, not a full MiB)."""
+    read = getattr(raw, "read1", raw.read)
+    while True:
+        try:
+            piece = read(_PIECE_BYTES)
+        except OSError as exc:
+            raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+        except ValueError:  # a closed file object
+            raise InputError(f"{name}: is closed; give a file name, or pipe the cases in") from None
+        if not piece:
+            return
+        yield piece
+
+
+def _spooled(raw: BinaryIO, path: Path, name: str, keep: Iterable[str]) -> list[str]:
+    """Copy `raw` to `path` and return its header, checked as soon as the header row has arrived.
+
+    At most STDIN_SPOOL_BYTES are copied: an endless stream would otherwise fill the disk before the run could
+    say anything; a bigger file is scored by its name, without a copy."""
+
+    def copied() -> Iterator[bytes]:
+        size = 0
+        for piece in _pieces(raw, name):
+            size += len(piece)
+            if size > STDIN_SPOOL_BYTES:
+                raise InputError(
+                    f"{name}: holds more than {STDIN_SPOOL_BYTES / 2**30:g} GiB, more than the scorer copies "
+                    "from a stream; save it to a file and score the file by its name"
+                )
+            copy.write(piece)
+            yield piece
+
+    with path.open("wb") as copy:
+        pieces = copied()
+        header = _header(_header_record(pieces, name), name, keep)
+        for _ in pieces:
+            pass
+    return header
+
+
 def _check_header(path: Path, name: str, keep: Iterable[str]) -> list[str]:
     """The file's column names, once the file is known to exist, to be text and to have acceptable columns."""
-    if not path.exists():
-        raise InputError(f"{name}: no such file")
-    if path.is_dir():
-        raise InputError(f"{name}: is a directory, not a CSV file")
+    with _opened(path, name) as raw:
+        return _header(_header_record(_pieces(raw, name), name), name, keep)
+
+
+def _header_record(pieces: Iterator[bytes], name: str) -> bytes:
+    """The header row's bytes (its line break left off), read from `pieces` only as far as needed: up to the first
+    line break outside quotes. InputError for an empty or binary input, a blank first line or a header over
+    MAX_ROW_BYTES."""
+    head = bytearray()
+    position, quoted = 0, False
+    for piece in pieces:
+        head += piece
+        if b"\x00" in piece:
+            raise InputError(_binary(name, head, 1))
+        for found in _QUOTE_OR_BREAK.finditer(head, position):
+            if found[0] == b'"':
+                quoted = not quoted
+            elif not quoted:
+                record = bytes(head[: found.start()])
+                if _blank(record):
+                    if _blank(head) and all(_blank(piece) for piece in pieces):
+                        raise InputError(_EMPTY.format(name=name))
+                    raise InputError(f"{name}: line 1 is blank; {_HEADER_FIRST}")
+                return record
+        position = len(head)
+        if position > MAX_ROW_BYTES:
+            raise InputError(f"{name}: the header row is longer than {MAX_ROW_BYTES // 2**20} MiB")
+    if _blank(head):
+        raise InputError(_EMPTY.format(name=name))
+    return bytes(head)
+
+
+def _binary(name: str, data: bytes | bytearray, first_line: int) -> str:
+    """The message for a NUL byte in `data`, whose first byte is on line `first_line`."""
+    line = first_line + data.count(b"\n", 0, data.find(b"\x00"))
+    return (
+        f"{name}: holds binary data, not CSV text (line {line:,} holds a NUL byte; a spreadsheet file? "
+        "save it as CSV UTF-8)"
+    )
+
+
+def _blank(data: bytes | bytearray) -> bool:
+    return not data.removeprefix(b"\xef\xbb\xbf").strip()
+
+
+def _header(record: bytes, name: str, keep: Iterable[str]) -> list[str]:
+    """The column names in the header row's bytes, once they are known to be UTF-8 CSV text naming acceptable
+    columns."""
     try:
-        with path.open("rb") as raw:
-            head = raw.read(_SNIFF_BYTES)
-    except OSError as exc:
-        raise InputError(f"{name}: cannot be read ({exc.strerror})") from None
-    if not head.removeprefix(b"\xef\xbb\xbf").strip():
-        raise InputError(f"{name}: is empty; a CSV file of cases starts with a header row of column names")
-    if b"\x00" in head:
-        raise InputError(f"{name}: holds binary data, not CSV text (a spreadsheet file? save it as CSV UTF-8)")
+        text = record.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = record.count(b"\n", 0, exc.start) + 1
+        raise InputError(_NOT_UTF8.format(name=name, line=line, byte=record[exc.start : exc.start + 1].hex())) from None
     try:
-        with path.open(encoding="utf-8-sig", newline="") as text:
-            header = next(csv.reader(text))
-    except UnicodeDecodeError:
-        raise InputError(_not_utf8(path, name)) from None
-    except csv.Error as exc:
+        with _unlimited_fields():
+            header = next(csv.reader(io.StringIO(text, newline="")))
+    except (csv.Error, StopIteration) as exc:
         raise InputError(f"{name}: the header row is not valid CSV ({exc})") from None
     try:
         check_columns(header, keep)
@@ -180,28 +337,57 @@ def _check_header(path: Path, name: str, keep: Iterable[str]) -> list[str]:
     return header
 
 
-def _count(path: Path, name: str, header: list[str]) -> tuple[int, int]:
-    """The file's rows and blocks, once the whole file is known to be UTF-8 text and valid CSV (InputError if not).
+@contextlib.contextmanager
+def _unlimited_fields() -> Iterator[None]:
+    """Lift the csv module's limit on a field (128 KiB by default; process-wide, so it is put back after)."""
+    before = csv.field_size_limit(MAX_ROW_BYTES)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
+def _count(path: Path, name: str, header: list[str]) -> tuple[int, int, int]:
+    """The file's rows and blocks, and the block size that reads it, once the whole file is known to be UTF-8 text
+    without NUL and valid CSV (InputError if not).
 
     Arrow splits every row into its fields, which finds a row with the wrong number of them, but converts only
     the first column: converting them all took twice as long. Python's decoder checks the text instead, the
-    same strict UTF-8 that Arrow checks when it converts a column (about a tenth of a second per 100 MB)."""
+    same strict UTF-8 that Arrow checks when it converts a column (about a tenth of a second per 100 MB).
+    Arrow cannot read a row longer than its block: the block doubles, from BLOCK_BYTES up to MAX_ROW_BYTES * 2,
+    until every row fits."""
     decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
     try:
-        with path.open("rb") as raw:
+        with _opened(path, name) as raw:
             while piece := raw.read(_DECODE_BYTES):
+                if b"\x00" in piece:
+                    raise InputError(_binary(name, piece, lines))
+                lines += piece.count(b"\n")
                 decoder.decode(piece)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
         raise InputError(_not_utf8(path, name)) from None
-    rows = blocks = 0
-    for batch in _batches(path, name, header, header[:1]):
-        rows, blocks = rows + batch.num_rows, blocks + 1
-    pa.default_memory_pool().release_unused()
-    return rows, blocks
+    block_bytes = BLOCK_BYTES
+    while True:
+        rows = blocks = 0
+        try:
+            for batch in _batches(_Reading(path, name, header, block_bytes), header[:1]):
+                rows, blocks = rows + batch.num_rows, blocks + 1
+        except _RowTooLong:
+            if block_bytes >= 2 * MAX_ROW_BYTES:
+                raise InputError(f"{name}: holds a row longer than {MAX_ROW_BYTES // 2**20} MiB") from None
+            block_bytes *= 2
+            continue
+        pa.default_memory_pool().release_unused()
+        return rows, blocks, block_bytes
 
 
-def _batches(path: Path, name: str, header: list[str], columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+class _RowTooLong(InputError):
+    """Arrow met a row longer than its block (_count then tries a bigger one)."""
+
+
+def _batches(reading: _Reading, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
     """The file's rows in blocks, every value a string exactly as written (only `columns`, if given); InputError
     on a malformed file.
 
@@ -209,19 +395,21 @@ def _batches(path: Path, name: str, header: list[str], columns: list[str] | None
     and memory would grow with the gap between reading and scoring.
     """
     try:
-        with path.open("rb") as raw:
-            yield from _parsed(raw, header, columns)
+        with _opened(reading.path, reading.name) as raw:
+            yield from _parsed(raw, reading.header, reading.block_bytes, columns)
     except pa.ArrowInvalid as exc:
-        raise InputError(_explain(exc, path, name, header)) from None
+        if "straddling" in str(exc):
+            raise _RowTooLong(f"{reading.name}: holds a row longer than {reading.block_bytes // 2**20} MiB") from None
+        raise InputError(_explain(exc, reading.path, reading.name, reading.header)) from None
 
 
-def _chunks(path: Path, name: str, header: list[str], sizes: Iterable[int]) -> Iterator[pa.RecordBatch]:
+def _chunks(reading: _Reading, sizes: Iterable[int]) -> Iterator[pa.RecordBatch]:
     """The file's rows in chunks, each one record batch of as many blocks as `sizes` says in turn (then of
     CHUNK_BLOCKS, should the file have grown since its blocks were counted)."""
     sizes = iter(sizes)
     size = next(sizes, CHUNK_BLOCKS)
     blocks: list[pa.RecordBatch] = []
-    for block in _batches(path, name, header):
+    for block in _batches(reading):
         blocks.append(block)
         if len(blocks) == size:
             yield _joined(blocks)
@@ -253,10 +441,12 @@ def _joined(blocks: list[pa.RecordBatch]) -> pa.RecordBatch:
     return pa.Table.from_batches(blocks).combine_chunks().to_batches()[0]
 
 
-def _parsed(raw: BinaryIO, header: list[str], columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+def _parsed(
+    raw: BinaryIO, header: list[str], block_bytes: int, columns: list[str] | None = None
+) -> Iterator[pa.RecordBatch]:
     reader = pa_csv.open_csv(
         raw,
-        read_options=pa_csv.ReadOptions(block_size=BLOCK_BYTES, use_threads=False),
+        read_options=pa_csv.ReadOptions(block_size=block_bytes, use_threads=False),
         # A blank line is no row, except in a one-column file, where it is an empty value.
         parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=len(header) > 1),
         convert_options=pa_csv.ConvertOptions(
@@ -271,11 +461,14 @@ def _parsed(raw: BinaryIO, header: list[str], columns: list[str] | None = None) 
 
 def _explain(exc: pa.ArrowInvalid, path: Path, name: str, header: list[str]) -> str:
     message = str(exc)
+    # Arrow's first line can quote the whole row it stopped at, megabytes of it
+    first = message.splitlines()[0] if message else type(exc).__name__
+    first = first if len(first) <= _QUOTED_CHARACTERS else first[:_QUOTED_CHARACTERS] + "..."
     if "invalid UTF8" in message:
         return _not_utf8(path, name)
     if "Expected" in message and "columns, got" in message:
-        return _ragged(path, name, len(header)) or f"{name}: {message.splitlines()[0]}"
-    return f"{name}: is not a valid CSV file ({message.splitlines()[0]})"
+        return _ragged(path, name, len(header)) or f"{name}: {first}"
+    return f"{name}: is not a valid CSV file ({first})"
 
 
 def _not_utf8(path: Path, name: str) -> str:
@@ -285,17 +478,13 @@ def _not_utf8(path: Path, name: str) -> str:
             try:
                 line.decode("utf-8")
             except UnicodeDecodeError as exc:
-                byte = line[exc.start : exc.start + 1].hex()
-                return (
-                    f"{name}: is not UTF-8 text (line {number} holds the byte 0x{byte}); "
-                    "save it as 'CSV UTF-8' and try again"
-                )
+                return _NOT_UTF8.format(name=name, line=number, byte=line[exc.start : exc.start + 1].hex())
     return f"{name}: is not UTF-8 text; save it as 'CSV UTF-8' and try again"
 
 
 def _ragged(path: Path, name: str, width: int) -> str | None:
     """Which line holds a row with the wrong number of fields (the slow way: only once one is known to)."""
-    with path.open(encoding="utf-8-sig", newline="") as text:
+    with path.open(encoding="utf-8-sig", newline="") as text, _unlimited_fields():
         reader = csv.reader(text)
         next(reader)
         for row in reader:
@@ -310,44 +499,30 @@ def _ragged(path: Path, name: str, width: int) -> str | None:
 # ------------------------------------------------------------------------------------------------ scoring
 
 
-@contextlib.contextmanager
-def _pool(workers: int) -> Iterator[ProcessPoolExecutor]:
-    """Worker processes, started now, each building its engine while this process goes on reading the file.
-
-    Forked where possible, after the imports, so the workers share this process's module pages.
-    """
-    methods = multiprocessing.get_all_start_methods()
-    context = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-    gc.freeze()  # objects that exist now are never collected, so forked children keep sharing their pages
-    with ProcessPoolExecutor(max_workers=workers, mp_context=context, initializer=_start_worker) as pool:
-        pool.submit(int)  # a fork-context pool forks all its workers at its first task
-        yield pool
-
-
 def _start_worker() -> None:
     reuse_freed_memory()  # each worker's own: the reading process that forked it gives freed blocks back instead
     load_engine()
 
 
 def _write(
-    path: Path,
-    name: str,
-    header: list[str],
+    reading: _Reading,
     sink: BinaryIO,
     pool: ProcessPoolExecutor | None,
     workers: int,
     blocks: int,
     scratch: Path,
     progress: Callable[[int], None] | None,
+    safe: bool,
 ) -> Summary:
+    header = [spreadsheet_safe(name) for name in reading.header] if safe else reading.header
     sink.write(_csv_line([*header, *output_columns()]))
     rows = errors = 0
-    batches = _chunks(path, name, header, _chunk_sizes(blocks))
+    batches = _chunks(reading, _chunk_sizes(blocks))
     if pool is None:
         reuse_freed_memory()
         for batch in batches:
             bad = 0
-            for text, n_bad in score_batch(batch):
+            for text, n_bad in score_batch(batch, safe):
                 sink.write(text)
                 bad += n_bad
             rows, errors = rows + batch.num_rows, errors + bad
@@ -360,7 +535,7 @@ def _write(
         _return_freed_memory()
         pending: deque[Future[tuple[str, int, int]]] = deque()
         for number, batch in enumerate(batches):
-            pending.append(pool.submit(score_batch_to_file, batch, str(scratch / f"chunk{number}.csv")))
+            pending.append(pool.submit(score_batch_to_file, batch, str(scratch / f"chunk{number}.csv"), safe))
             while pending and (len(pending) > workers or pending[0].done()):
                 rows, errors = _copy_out(pending.popleft().result(), sink, rows, errors, progress)
         while pending:
@@ -382,20 +557,21 @@ def _copy_out(
     return rows + n, errors + bad
 
 
-def score_batch_to_file(batch: pa.RecordBatch, chunk: str) -> tuple[str, int, int]:
+def score_batch_to_file(batch: pa.RecordBatch, chunk: str, safe: bool = False) -> tuple[str, int, int]:
     """score_batch, written to the file `chunk`: (its path, rows, rows with errors). Runs in a worker."""
     bad = 0
     with open(chunk, "wb") as out:
-        for text, n_bad in score_batch(batch):
+        for text, n_bad in score_batch(batch, safe):
             out.write(text)
             bad += n_bad
     pa.default_memory_pool().release_unused()
     return chunk, batch.num_rows, bad
 
 
-def score_batch(batch: pa.RecordBatch) -> Iterator[tuple[bytes, int]]:
+def score_batch(batch: pa.RecordBatch, safe: bool = False) -> Iterator[tuple[bytes, int]]:
     """A chunk of rows scored, as CSV text (input values unchanged, then the scores) in pieces, each with
-    how many of its rows have an error."""
+    how many of its rows have an error. With `safe`, an input value a spreadsheet would read as a formula gets
+    an apostrophe before it (output.spreadsheet_safe); the scores never need one."""
     columns = {}
     plain = []  # per column of the output: True when no value can need quotes, so none is searched
     for name in batch.schema.names:
@@ -412,12 +588,20 @@ def score_batch(batch: pa.RecordBatch) -> Iterator[tuple[bytes, int]]:
     for start in range(0, batch.num_rows, TEXT_ROWS):
         part = slice(start, start + TEXT_ROWS)
         arrays = [column.slice(start, TEXT_ROWS) for column in batch.columns]
+        if safe:
+            arrays = [_spreadsheet_safe(array) for array in arrays]
         for values in scores.columns(part).values():
             if values.dtype == object:
                 arrays.append(pa.array(values, type=pa.string()))
             else:
                 arrays.append(pa.array(values, mask=np.isnan(values)).cast(pa.string()))
         yield _csv_lines(arrays, plain), int(np.count_nonzero(scores.error[part] != ""))
+
+
+def _spreadsheet_safe(array: pa.Array) -> pa.Array:
+    """output.spreadsheet_safe for a column of strings."""
+    risky = functools.reduce(pc.or_, [pc.starts_with(array, trigger) for trigger in SPREADSHEET_TRIGGERS])
+    return pc.if_else(risky, pc.binary_join_element_wise(SPREADSHEET_ESCAPE, array, ""), array)
 
 
 def _csv_lines(arrays: list[pa.Array], plain: list[bool]) -> bytes:

@@ -48,6 +48,19 @@ def random_values(rng: np.random.Generator, n: int, unknown: float) -> dict[str,
     return columns
 
 
+def write_cases(path: Path, rows: int, unknown: float = 0.4, seed: int = 3) -> None:
+    """A CSV file of `rows` random valid cases (random_values), written 100,000 rows at a time. The tests use it
+    for files big enough to be mid-run when they stop one."""
+    rng = np.random.default_rng(seed)
+    with path.open("w", encoding="utf-8") as out:
+        for offset in range(0, rows, 100_000):
+            columns = random_values(rng, min(100_000, rows - offset), unknown)
+            columns["case_id"] = [f"c{offset + i}" for i in range(len(columns["case_id"]))]
+            if offset == 0:
+                out.write(",".join(columns) + "\n")
+            out.write("\n".join(",".join(row) for row in zip(*columns.values(), strict=True)) + "\n")
+
+
 def random_evidences(seed: int, n: int, unknown: float) -> list[dict[str, str]]:
     columns = random_values(np.random.default_rng(seed), n, unknown)
     fields = [name for name in columns if name != "case_id"]
@@ -124,14 +137,7 @@ def _tree(pid: int) -> list[int]:
 def command_line(rows: int, unknown: float, jobs: int | None, runs: int) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         source, target = Path(tmp) / "cases.csv", Path(tmp) / "scored.csv"
-        rng = np.random.default_rng(3)
-        with source.open("w", encoding="utf-8") as out:
-            for offset in range(0, rows, 100_000):
-                columns = random_values(rng, min(100_000, rows - offset), unknown)
-                columns["case_id"] = [f"c{offset + i}" for i in range(len(columns["case_id"]))]
-                if offset == 0:
-                    out.write(",".join(columns) + "\n")
-                out.write("\n".join(",".join(row) for row in zip(*columns.values(), strict=True)) + "\n")
+        write_cases(source, rows, unknown)
         print(f"{rows:,} generated rows ({source.stat().st_size / 2**20:,.0f} MiB), same kind of cases")
         command = [sys.executable, "-m", "model", "score", str(source), "-o", str(target), "--quiet"]
         if jobs:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import io
+import subprocess
+import sys
 import tomllib
 from pathlib import Path
 
@@ -12,6 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 import model
 from model import present
+from model.batch import output_columns
 from model.explain import answer_effects, link_notes, next_questions
 from model.fields import EVIDENCE_FIELDS, FIELD_BY_NAME
 
@@ -245,6 +248,40 @@ def test_a_bad_csv_gets_one_clear_message(data: bytes, message: str) -> None:
     assert message in at.error[0].value
     assert at.error[0].value.startswith("bad.csv: ")
     assert not at.get("download_button")
+
+
+def test_the_download_is_exact_by_default_and_spreadsheet_safe_when_chosen(tmp_path: Path) -> None:
+    data = csv_bytes("case_id,severity,activity", "=HYPERLINK(1),-0,yoga", "@A1,5,", "plain,+7,lifting")
+    at = uploaded(started(), "cases.csv", data)
+    assert at.toggle(key="spreadsheet_safe").value is False  # off unless chosen
+    at.toggle(key="spreadsheet_safe").set_value(True).run()
+    assert not at.exception, at.exception
+    assert [d.label for d in at.get("download_button")] == ["Download the scored CSV"]
+    scored = model.score_cases(present.read_cases_csv(data))
+    exact = pd.read_csv(io.BytesIO(present.scored_csv(scored)), dtype=str, keep_default_na=False)
+    safe = pd.read_csv(io.BytesIO(present.scored_csv(scored, safe=True)), dtype=str, keep_default_na=False)
+    assert exact["case_id"].tolist() == ["=HYPERLINK(1)", "@A1", "plain"]
+    assert safe["case_id"].tolist() == ["'=HYPERLINK(1)", "'@A1", "plain"]
+    assert safe["severity"].tolist() == ["'-0", "5", "'+7"]
+    pd.testing.assert_frame_equal(safe[output_columns()], exact[output_columns()])  # scores untouched
+    # the same cells as the command line's --spreadsheet-safe writes
+    source = tmp_path / "cases.csv"
+    source.write_bytes(data)
+    command = subprocess.run(
+        [sys.executable, "-m", "model", "score", str(source), "--spreadsheet-safe", "--quiet"],
+        capture_output=True,
+        cwd=ROOT,
+        timeout=120,
+        check=True,
+    )
+    cli = pd.read_csv(io.BytesIO(command.stdout), dtype=str, keep_default_na=False)
+    pd.testing.assert_frame_equal(cli[["case_id", "severity", "activity"]], safe[["case_id", "severity", "activity"]])
+
+
+def test_a_header_cell_over_the_csv_modules_limit_is_read() -> None:
+    # the csv module refuses a field over 128 KiB by default
+    cases = present.read_cases_csv(csv_bytes("case_id," + "n" * 200_000, "A,1"))
+    assert list(cases.columns) == ["case_id", "n" * 200_000]
 
 
 def test_too_many_rows_are_sent_to_the_command_line() -> None:

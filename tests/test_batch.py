@@ -185,3 +185,42 @@ def test_keep_passes_an_extra_column_through_unchanged() -> None:
     scored = score_cases(frame, keep=["clinic"])
     assert scored["clinic"].tolist() == ["North", "South, annex"]
     assert (scored["error"] == "").all()
+
+
+def test_typed_columns_read_as_diagnose_reads_their_values() -> None:
+    # a pandas bool column, ints 1/0, nullable dtypes with pd.NA: what a user means, as diagnose reads it
+    frame = pd.DataFrame(
+        {
+            "fever": pd.Series([True, False, True]),
+            "bruising": pd.Series([1, 0, 1]),
+            "swelling": pd.Series([True, pd.NA, False], dtype="boolean"),
+            "age": pd.Series([40, pd.NA, 70], dtype="Int64"),
+            "severity": pd.Series([np.nan, 2.5, 10.0]),
+            "activity": pd.Series(["yoga", pd.NA, None], dtype=object),
+        }
+    )
+    scored = score_cases(frame)
+    assert scored["error"].tolist() == ["", "", ""]
+    for (_, row), case in zip(scored.iterrows(), frame.to_dict("records"), strict=True):
+        assert_row_matches_diagnose(row, case)
+    expected = diagnose({"fever": "no", "bruising": "no", "severity": 2.5}).posteriors["doms"]
+    assert scored.loc[1, "p_doms"] == pytest.approx(expected)
+
+
+def test_odd_objects_in_cells_are_row_errors_not_exceptions() -> None:
+    values = [[1], {"a": 1}, {1}, np.True_, 10**400, "1_0", "yes", np.int64(2), None]
+    frame = pd.DataFrame({"severity": pd.Series(values, dtype=object), "fever": pd.Series(values, dtype=object)})
+    scored = score_cases(frame)
+    errors = scored["error"].tolist()
+    assert [error.split(":")[0] for error in errors] == ["severity"] * 7 + ["fever", ""]
+    assert "fever: [1] is not yes or no" in errors[0] and "fever: True" not in errors[3]
+    for (_, row), case in zip(scored.iterrows(), frame.to_dict("records"), strict=True):
+        assert_row_matches_diagnose(row, case)
+
+
+def test_a_duration_above_the_last_bin_scores() -> None:
+    scored = score_cases(pd.DataFrame({"duration_days": ["100000", "100001", "1" + "0" * 300, "30"]}))
+    assert (scored["error"] == "").all()
+    assert scored[PROBABILITY_COLUMNS].iloc[:3].to_numpy() == pytest.approx(
+        np.repeat(scored[PROBABILITY_COLUMNS].iloc[[3]].to_numpy(), 3, axis=0)
+    )

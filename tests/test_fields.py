@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import decimal
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
-from model import CaseError, UnknownFieldError, evidence_from_case
-from model.fields import parse_case
+from model import CaseError, UnknownFieldError, diagnose, evidence_from_case
+from model.fields import FIELD_NAMES, parse_case
 
 
 @pytest.mark.parametrize(
@@ -69,7 +71,8 @@ def test_a_whole_number_written_as_a_decimal_is_a_whole_number():
         ({"age": "35.5"}, "age: '35.5' is not a whole number; expected a whole number from 10 to 110"),
         ({"duration_days": "-2"}, "duration_days: '-2' is outside at least 0"),
         ({"duration_days": "three"}, "duration_days: 'three' is not a number; expected a number from 0 up"),
-        ({"duration_days": "inf"}, "duration_days: 'inf' is not a finite number"),
+        ({"duration_days": "inf"}, "duration_days: 'inf' is not a plain decimal number (such as 7, 7.5 or -0)"),
+        ({"duration_days": math.inf}, "duration_days: inf is not a finite number"),
         ({"fever": "maybe"}, "fever: 'maybe' is not yes or no (also accepted: y/n, true/false, 1/0)"),
         ({"fever": 2}, "fever: 2 is not yes or no"),
         ({"activity": "jogging"}, "activity: 'jogging' is not one of lifting, deadlift, squats, running, walking"),
@@ -107,3 +110,101 @@ def test_a_pandas_row_reads_like_a_dict():
 def test_case_id_is_passed_through_uninterpreted():
     assert parse_case({"case_id": " 007 "})["case_id"] == " 007 "
     assert parse_case({"case_id": math.nan})["case_id"] is None
+
+
+@pytest.mark.parametrize("raw", ["7", "7.5", "+7", "-0", " 7 ", "07", "7.", "0.25", "10.000"])
+def test_plain_decimals_are_numbers(raw):
+    assert parse_case({"severity": raw})["severity"] == float(raw)
+
+
+@pytest.mark.parametrize(
+    "raw",
+    ["1_0", "1_00", "0x10", "1e400", "1e3", "nan", "NaN", "inf", "-inf", "infinity", "٣", "７", "1,5", ".5", "-+1"],
+)
+def test_text_python_reads_as_a_number_but_the_contract_does_not_is_a_row_error(raw):
+    # Python's float() reads most of these (1_00 would be age 100); the contract reads plain decimals only
+    with pytest.raises(CaseError, match=r"is not a (plain decimal )?number"):
+        parse_case({"age": raw})
+    with pytest.raises(CaseError, match=r"is not a (plain decimal )?number"):
+        parse_case({"duration_days": raw})
+
+
+def test_a_duration_beyond_the_last_bin_is_in_the_last_bin():
+    last = evidence_from_case({"duration_days": 30})["duration_days"]
+    for raw in ("100000", "100001", 10**9, "1" + "0" * 300, 1.5e300):
+        assert evidence_from_case({"duration_days": raw})["duration_days"] == last
+    assert diagnose({"duration_days": "100001"}).answers["duration_days"] == 100001.0
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ("1" + "0" * 400, "duration_days: '1000000000"),  # more digits than a float holds
+        (10**400, "duration_days: 1000000000"),
+        (10**5000, "duration_days: an integer of 16,610 bits is too large"),  # no repr beyond 4,300 digits
+    ],
+    ids=["400 digits", "10**400", "10**5000"],
+)
+def test_a_number_too_large_for_a_float_is_a_row_error(raw, message):
+    with pytest.raises(CaseError) as caught:
+        parse_case({"duration_days": raw, "age": raw})
+    age, duration = (problem.message for problem in caught.value.problems)
+    assert age.startswith("age: ") and age.endswith("is outside 10-110")
+    assert duration.startswith(message) and "is too large to read as a number" in duration
+    assert len(duration) < 300  # the value is cut short in the message
+
+
+@pytest.mark.parametrize(
+    ("raw", "read"),
+    [
+        (np.True_, "yes"),
+        (np.False_, "no"),
+        (np.int64(1), "yes"),
+        (np.int8(0), "no"),
+        (pd.NA, None),
+        (pd.NaT, None),
+        (np.float32("nan"), None),
+        (None, None),
+    ],
+)
+def test_numpy_and_pandas_values_mean_what_a_user_means(raw, read):
+    assert parse_case({"fever": raw})["fever"] == read
+
+
+def test_numpy_and_pandas_numbers():
+    assert parse_case({"severity": np.float32(2.5), "age": np.int64(40)}) == parse_case({"severity": 2.5, "age": 40})
+    assert parse_case({"severity": decimal.Decimal("7.5")})["severity"] == 7.5
+    assert parse_case({"severity": pd.NA, "age": pd.NA}) == parse_case({})
+    for raw in (True, np.True_, False):  # a yes/no is no number: np.True_ is not severity 1
+        with pytest.raises(CaseError, match="is not a number"):
+            parse_case({"severity": raw})
+
+
+@pytest.mark.parametrize("raw", [[1], ["yes"], {"a": 1}, {1}, (1,), np.array([1, 2]), b"yes", 1j, object()])
+def test_a_container_or_other_object_in_a_field_is_a_row_error(raw):
+    for field in ("fever", "severity", "age", "activity"):
+        with pytest.raises(CaseError, match=f"^{field}: "):
+            parse_case({field: raw})
+
+
+@pytest.mark.parametrize("case", [None, 3, "fever", ["fever"], [("fever",)]])
+def test_something_that_is_no_case_is_a_case_error(case):
+    with pytest.raises(CaseError, match="is not a case; expected a mapping of field names to values"):
+        diagnose(case)
+
+
+def test_a_long_value_is_cut_short_in_its_error():
+    with pytest.raises(CaseError) as caught:
+        parse_case({"activity": "x" * 5_000_000})
+    assert "(5,000,000 characters)" in str(caught.value) and len(str(caught.value)) < 400
+
+
+def test_many_unknown_columns_are_counted_not_listed():
+    names = [f"extra{i}" for i in range(100_000)]
+    with pytest.raises(UnknownFieldError) as caught:
+        parse_case(dict.fromkeys(names))
+    message = str(caught.value)
+    assert len(message) < 300 and "'extra0', 'extra1'" in message and "and 99,995 more" in message
+    assert caught.value.names == names
+    with pytest.raises(UnknownFieldError, match=r"'y{80}\.\.\.' \(1,000,000 characters\)"):
+        parse_case({"y" * 1_000_000: 1, **dict.fromkeys(FIELD_NAMES[:1])})

@@ -1,0 +1,108 @@
+"""Where scored output goes: which targets may be replaced, replacing one atomically, and spreadsheet-safe text."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import secrets
+import stat
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+# A spreadsheet reads a cell starting with one of these as a formula (or, for tab and carriage return, hides the
+# character and may then read one); a spreadsheet-safe output puts an apostrophe before them.
+SPREADSHEET_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+SPREADSHEET_ESCAPE = "'"
+
+_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+class OutputError(Exception):
+    """A target the scores cannot be written to. The message is one line, meant for the user."""
+
+
+@dataclass(frozen=True)
+class Target:
+    """The regular file to write (a symbolic link's final target) and, when it exists, what it is now."""
+
+    path: Path
+    existing: os.stat_result | None
+
+
+def output_target(output: str, source: str | None = None) -> Target:
+    """The file that writing `output` replaces; OutputError if it must not be written.
+
+    A new path, or an existing regular file, is fine. A symbolic link is followed: its target is written and
+    the link stays, as a shell's `>` does (replacing the link itself would cut whatever else uses it). A
+    directory, FIFO, device or socket is refused: renaming a file onto it would replace the node, not write
+    to it. So is the input file `source` itself, by any name (same device and inode), which the run would
+    replace while it still needs to read it.
+    """
+    path = Path(os.path.realpath(output))
+    try:
+        existing: os.stat_result | None = path.stat()
+    except FileNotFoundError:
+        existing = None
+    except OSError as exc:
+        raise OutputError(f"{output}: cannot be written ({exc.strerror or exc})") from None
+    if existing is None:
+        if not path.parent.is_dir():
+            raise OutputError(f"{output}: cannot be written (no directory {str(path.parent)!r})")
+        return Target(path, None)
+    for test, kind in _KINDS:
+        if test(existing.st_mode):
+            raise OutputError(
+                f"{output}: is {kind}, not a regular file; name a new or regular file "
+                "(or leave out -o to write to standard output)"
+            )
+    if source is not None:
+        with contextlib.suppress(OSError):
+            read = os.stat(source)
+            if (read.st_dev, read.st_ino) == (existing.st_dev, existing.st_ino):
+                raise OutputError(f"{output}: is the input file itself; write the scores to another file")
+    return Target(path, existing)
+
+
+@contextlib.contextmanager
+def replacing(target: Target) -> Iterator[BinaryIO]:
+    """A file beside the target that becomes the target when the block ends without an exception.
+
+    The new file has the existing file's permission bits, owner and group where this process may set them
+    (else its own), or, for a new file, the ones the umask leaves of rw-rw-rw-, as any file it creates. On an
+    exception the partial file is removed and the target is left as it was.
+    """
+    partial = target.path.with_name(f".{target.path.name}.{secrets.token_hex(4)}.partial")
+    try:
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+        with os.fdopen(descriptor, "wb") as out:
+            yield out
+            out.flush()
+            if target.existing is not None:
+                _keep_owner_and_mode(out.fileno(), target.existing)
+        os.replace(partial, target.path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _keep_owner_and_mode(descriptor: int, existing: os.stat_result) -> None:
+    # owner and group first: changing them clears the set-id bits that chmod then sets
+    for owner in (existing.st_uid, -1):
+        try:
+            os.fchown(descriptor, owner, existing.st_gid)
+        except PermissionError:
+            continue  # not root: the owner stays this user; a group this user is not in stays this user's
+        break
+    os.fchmod(descriptor, stat.S_IMODE(existing.st_mode))
+
+
+def spreadsheet_safe(text: str) -> str:
+    """`text` with an apostrophe before it when a spreadsheet would read it as a formula."""
+    return SPREADSHEET_ESCAPE + text if text.startswith(SPREADSHEET_TRIGGERS) else text

@@ -111,8 +111,8 @@ def test_logistic_cause_of_the_real_network_by_hand():
 
 
 def test_malignancy_rate_combines_age_and_cancer_history_by_hand():
-    # base 0.00025 at 30-49 with no cancer history; age 60-69: x7; cancer history: x35.
-    odds = 0.00025 / 0.99975 * 7 * 35
+    # base 0.0002 at 30-49 with no cancer history; age 60-69: x7; cancer history: x35.
+    odds = 0.0002 / 0.9998 * 7 * 35
     p = reference_posteriors({"age": "from_60_to_69", "cancer_history": "yes"}, ("spinal_malignancy",))
     assert p["spinal_malignancy"] == pytest.approx(odds / (1 + odds), abs=1e-12)
 

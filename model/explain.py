@@ -45,10 +45,11 @@ def answer_effects(case: Any) -> pd.DataFrame:
     full = posteriors(evidence)
     causes = load_spec().cause_ids
     # Every leave-one-out case in one batch: the engine's cost is per batch far more than per row.
-    reduced = [{k: v for k, v in evidence.items() if k != field} for field in evidence]
+    answered = [field for field in evidence if field in answers]  # not the evidence every case carries
+    reduced = [{k: v for k, v in evidence.items() if k != field} for field in answered]
     without_all = posteriors_batch(reduced) if reduced else []
     rows = []
-    for field, without in zip(evidence, without_all, strict=True):
+    for field, without in zip(answered, without_all, strict=True):
         for j, cause in enumerate(causes):
             rows.append((field, answers[field], cause, full[cause], without[j], full[cause] - without[j]))
     frame = pd.DataFrame(rows, columns=["field", "value", "cause", "p_with", "p_without", "delta"])

@@ -35,6 +35,8 @@ def answer_swings(evidence: dict[str, str], causes: Iterable[str] | None = None)
     causes = tuple(causes or spec.cause_ids)
     rows = []
     for field, given in evidence.items():
+        if field in spec.fixed_evidence:  # every case carries it: not an answer to swing
+            continue
         others = {k: v for k, v in evidence.items() if k != field}
         for state in (*spec.states(field), UNKNOWN):
             probs = posteriors(others if state == UNKNOWN else {**others, field: state})

@@ -114,7 +114,7 @@ def test_numb_legs_after_a_trampoline_fall_is_an_emergency_as_the_model_says() -
     assert expected.care.level == "emergency"
     assert at.checkbox(key="severity_known").value is True, "moving the slider answers the question"
     assert len(at.error) == 1
-    assert "Seek emergency care now." in at.error[0].value
+    assert "Go to an emergency department or call emergency services now." in at.error[0].value
     for reason in expected.care.reasons:
         assert reason in at.error[0].value
     shown = shown_posteriors(at)
@@ -122,7 +122,7 @@ def test_numb_legs_after_a_trampoline_fall_is_an_emergency_as_the_model_says() -
     assert shown != pytest.approx(before)
     context = model.diagnose({"activity": "jumping", "fall_or_impact": "yes"})
     assert shown_posteriors(at, "before") == pytest.approx(labelled(context.posteriors)), "before = context only"
-    assert [t.value for t in at.toast] == ["Emergency: Seek emergency care now."]
+    assert [t.value for t in at.toast] == ["Emergency: Go to an emergency department or call emergency services now."]
 
 
 def test_unticking_a_slider_makes_its_answer_unknown_again() -> None:

@@ -96,19 +96,24 @@ def page(request: pytest.FixtureRequest) -> Iterator[Page]:
 
 
 def test_the_page_shows_the_new_advice_when_the_answers_change(page: Page, tmp_path: Path) -> None:
-    expect(page.locator(".st-key-care_self_care"), "nothing answered: self-care").to_contain_text(
-        "Rest, warmth and gentle movement", timeout=RERUN_MS
-    )
+    # Nothing answered: the advice is given from what is known, and says the warning signs were not asked.
+    self_care = page.locator(".st-key-care_self_care")
+    expect(self_care, "nothing answered").to_contain_text("Rest, warmth and gentle movement", timeout=RERUN_MS)
+    expect(self_care).to_contain_text("not asked")
+    expect(self_care).not_to_contain_text("No warning signs")
     expect(page.get_by_text("This is not a diagnosis.")).to_be_visible()
 
     page.locator(".st-key-numbness").get_by_text("in the legs", exact=True).click()
-    expect(page.locator(".st-key-care_urgent")).to_contain_text("See a doctor within a day.", timeout=RERUN_MS)
+    expect(page.locator(".st-key-care_routine")).to_contain_text("within the next one to two weeks", timeout=RERUN_MS)
+
+    page.locator(".st-key-fall_or_impact").get_by_text("yes", exact=True).click()
+    expect(page.locator(".st-key-care_urgent")).to_contain_text("See a doctor today, within 24 hours.", timeout=RERUN_MS)
 
     # The slider has no "unknown": moving it answers the question and ticks its checkbox.
     page.locator(".st-key-severity").get_by_role("slider").press("End")
     emergency = page.locator(".st-key-care_emergency")
-    expect(emergency).to_contain_text("Seek emergency care now.", timeout=RERUN_MS)
-    expect(emergency).to_contain_text("Severe pain with numb legs")
+    expect(emergency).to_contain_text("Go to an emergency department or call emergency services now.", timeout=RERUN_MS)
+    expect(emergency).to_contain_text("Severe pain with numb legs after a fall")
     expect(page.locator(".st-key-severity_known").get_by_role("checkbox")).to_be_checked()
     expect(page.locator(".st-key-care_urgent")).to_have_count(0)
 

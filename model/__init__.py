@@ -8,6 +8,7 @@ from model.care import LEVELS as CARE_LEVELS
 from model.diagnosis import Diagnosis, diagnose
 from model.evidence import evidence_from_case
 from model.fields import CaseError, UnknownFieldError
+from model.marginals import batch_marginals
 from model.network import load_network
 from model.spec import SpecError, load_spec
 
@@ -17,6 +18,7 @@ __all__ = [
     "Diagnosis",
     "SpecError",
     "UnknownFieldError",
+    "batch_marginals",
     "diagnose",
     "evidence_from_case",
     "load_network",

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from model.diagnosis import Diagnosis, diagnose
     from model.evidence import evidence_from_case
     from model.fields import CaseError, UnknownFieldError
+    from model.marginals import batch_marginals
     from model.network import load_network
     from model.spec import SpecError, load_spec
 
@@ -27,6 +28,7 @@ _EXPORTS = {
     "Diagnosis": ("model.diagnosis", "Diagnosis"),
     "SpecError": ("model.spec", "SpecError"),
     "UnknownFieldError": ("model.fields", "UnknownFieldError"),
+    "batch_marginals": ("model.marginals", "batch_marginals"),
     "diagnose": ("model.diagnosis", "diagnose"),
     "evidence_from_case": ("model.evidence", "evidence_from_case"),
     "load_network": ("model.network", "load_network"),
@@ -39,6 +41,7 @@ __all__ = [
     "Diagnosis",
     "SpecError",
     "UnknownFieldError",
+    "batch_marginals",
     "diagnose",
     "evidence_from_case",
     "load_network",

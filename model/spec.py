@@ -153,8 +153,14 @@ class NetworkSpec:
 
     @property
     def ranked_cause_ids(self) -> tuple[str, ...]:
-        """The causes that are ranked (top cause, orderings): every reported cause but the unions of finer ones."""
-        return tuple(c.id for c in self.causes if not c.intermediate and c.kind != "any_of")
+        """The causes that are ranked (top cause, orderings): every reported cause but the unions of finer reported
+        causes (tumour or infection). A union of hidden nodes (a fracture, of fragile or strong bone) is ranked."""
+        reported = set(self.cause_ids)
+        return tuple(
+            c.id
+            for c in self.causes
+            if not c.intermediate and not (c.kind == "any_of" and all(p in reported for p in c.parents))
+        )
 
     @property
     def fixed_evidence(self) -> dict[str, str]:
@@ -376,7 +382,7 @@ def _check_structure(spec: NetworkSpec) -> None:
         if node.id in nodes:
             raise SpecError(f"node '{node.id}' is defined twice")
         nodes[node.id] = node
-    cause_ids = {c.id for c in spec.causes if c.kind == "logistic"}
+    cause_ids = {c.id for c in spec.causes if c.kind != "pain_step"}
     for cause in spec.causes:
         where = f"cause '{cause.id}'"
         for parent in cause.parents:

@@ -103,6 +103,12 @@ def sourced_rows(spec: NetworkSpec, node: str) -> pd.DataFrame:
         rows += [_row(f"link from {link.cause}", _link_value(n, link.p, link.weight), link.sourced) for link in n.links]
         return pd.DataFrame(rows)
     rows = []
+    if n.sourced is not None:  # a union: present when any of its parents is
+        rows.append(_row(f"present when any of {', '.join(n.parents)} is", "deterministic OR", n.sourced))
+    if n.leak is not None:  # the first step of the back pain chain
+        rows.append(_row("back pain from no modelled cause (leak)", f"{n.leak.p:g}", n.leak.sourced))
+    if n.pain is not None:
+        rows.append(_row(f"back pain from {n.pain.cause}", f"{n.pain.p:g}", n.pain.sourced))
     for base in n.base:
         where = "every activity" if base.activities is None else ", ".join(base.activities)
         rows.append(_row(f"base P(present) after {where}", f"{base.p:g}", base.sourced))

@@ -94,11 +94,11 @@ def test_markov_blanket_matches_pgmpy(spec):
 def test_drawing_labels_every_node_and_marks_the_focus(spec):
     fig, ax = plt.subplots()
     try:
-        draw_network(spec, ax, focus="compression_fracture")
+        draw_network(spec, ax, focus="fragility_fracture")
         labels = {t.get_text(): t for t in ax.texts}
         for node in spec.nodes:
             assert any(text.startswith(node.replace("_", " ")) for text in labels), node
-        assert labels["compression fracture"].get_fontweight() == "bold"
+        assert labels["fragility fracture (hidden)"].get_fontweight() == "bold"
         assert labels["sex"].get_alpha() < 1  # not in a fracture's Markov blanket
         assert labels["age"].get_alpha() == 1
     finally:

@@ -66,7 +66,7 @@ def test_prior_by_activity_equals_hand_computed_tables(spec):
 
 
 def test_sourced_rows_put_each_number_beside_its_sources(spec):
-    for node in ("compression_fracture", "numbness", "age", "onset"):
+    for node in ("compression_fracture", "fragility_fracture", "numbness", "age", "onset", "back_pain"):
         rows = sourced_rows(spec, node)
         expected = [item for item in spec.sourced_items() if item[0] == node]
         assert len(rows) == len(expected)
@@ -75,9 +75,9 @@ def test_sourced_rows_put_each_number_beside_its_sources(spec):
             assert row["why"] == sourced.why
             for source in sourced.source:
                 assert load_sources()[source].text in row["sources say"]
-    cause = spec.nodes["compression_fracture"]
+    cause = spec.nodes["fragility_fracture"]
     assert isinstance(cause, CauseNode)
-    fracture = sourced_rows(spec, "compression_fracture")
+    fracture = sourced_rows(spec, "fragility_fracture")
     assert any(v == f"x {o.ratio:g}" for o in cause.odds for v in fracture["value"])
 
 

@@ -94,16 +94,19 @@ def test_with_link_refuses_what_the_spec_would(finding, cause, p, message):
 
 def test_with_odds_changes_one_ratio_and_refuses_unknown_rows():
     spec = load_spec()
-    changed = with_odds(spec, "compression_fracture", "fall_or_impact", "yes", 20.0)
-    ratios = {(o.parent, o.state): o.ratio for o in changed.nodes["compression_fracture"].odds}
+    node = "fragility_fracture"
+    changed = with_odds(spec, node, "fall_or_impact", "yes", 20.0)
+    ratios = {(o.parent, o.state): o.ratio for o in changed.nodes[node].odds}
     assert ratios[("fall_or_impact", "yes")] == 20.0
-    assert [o for o in changed.nodes["compression_fracture"].odds if o.parent == "age"] == [
-        o for o in spec.nodes["compression_fracture"].odds if o.parent == "age"
+    assert [o for o in changed.nodes[node].odds if o.parent == "age"] == [
+        o for o in spec.nodes[node].odds if o.parent == "age"
     ]
     with pytest.raises(ValueError, match="no odds ratio for sex=male"):
-        with_odds(spec, "compression_fracture", "sex", "male", 2.0)
+        with_odds(spec, node, "sex", "male", 2.0)
     with pytest.raises(ValueError, match="must be positive"):
-        with_odds(spec, "compression_fracture", "fall_or_impact", "yes", 0.0)
+        with_odds(spec, node, "fall_or_impact", "yes", 0.0)
+    with pytest.raises(ValueError, match="'compression_fracture' has no odds ratio"):  # a union has no table of its own
+        with_odds(spec, "compression_fracture", "fall_or_impact", "yes", 2.0)
 
 
 def test_sweep_at_the_original_value_is_the_projects_answer():

@@ -124,8 +124,8 @@ def _broken(old: str, new: str) -> str:
             "cause 'doms', odds row 1: ratio -2 must be a positive number",
         ),
         (
-            'parents = ["activity", "new_to_activity", "more_than_usual"]',
-            'parents = ["activity", "new_to_activty", "more_than_usual"]',
+            'parents = ["activity", "new_to_activity", "more_than_usual", "fall_or_impact", "major_trauma"]',
+            'parents = ["activity", "new_to_activty", "more_than_usual", "fall_or_impact", "major_trauma"]',
             "cause 'doms': parent 'new_to_activty' is not a context or cause node",
         ),
         (

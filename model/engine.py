@@ -119,12 +119,13 @@ class Engine:
     How it is exact and fast. The answer is a sum of products of the CPDs, contracted for all cases at once
     (numpy einsum with the case axis last, in a variable elimination order), and one backward pass through the
     same contraction gives every node's joint with the evidence. Each case's structure decides its plan:
-    - a node without children is summed against its evidence vector (unobserved, it sums to 1); observed in
-      a state whose column is a product of one vector per parent (the lowest state of a noisy-MAX table),
-      it becomes those vectors and couples nothing;
+    - a node without children is summed against its evidence vector (unobserved, to its columns' sums: 1 in a
+      true table); observed in a state whose column is a product of one vector per parent (the lowest state of
+      a noisy-MAX table), it becomes those vectors and couples nothing;
     - an observed root with two or more children is fixed for that case (fewer, smaller tensors); unobserved,
       it stays in the contraction, or, if that costs more than running the contraction once per state, the
-      case is split into one sub-row per state, weighted by the prior, and summed back.
+      case is split into one sub-row per state, weighted by the prior, and summed back;
+    - any other root rides on the table of its first child that has one (a tensor of its own if none has).
     The _PLAN_BITS choices that shrink the contraction most each split the cases into plans; cases of one
     plan run together, and a group too small to be worth its own plan joins a coarser one (_merged).
     A plan contracts in the order of `paths`, {contraction signature (path_signature): groups of tensor ids},
@@ -877,9 +878,11 @@ def _elimination_path(
 
 def _column_sums(table: np.ndarray) -> np.ndarray:
     """A CPD's sums over the node's states (its first axis) per parents' states: what the node contributes when
-    it is not seen. Sums within _RANK1_TOLERANCE of 1 are taken as exactly 1, the rounding of a true table;
-    some of pgmpy's bundled networks (alarm, hepar2) have columns that sum to 1 only to 1e-7, and pgmpy and
-    pyAgrum compute with them as they are, so the engine does too."""
+    it is not seen. Sums within _RANK1_TOLERANCE of 1 are taken as exactly 1, the rounding of a true table.
+    Some of pgmpy's bundled networks (alarm, hepar2) have columns that sum to 1 only to 1e-7: the engine then
+    computes with the product of the tables as given, as pyAgrum's junction tree does with every node a target.
+    (pgmpy's variable elimination first drops the unseen nodes a query does not need, which is the same thing
+    only for true tables.)"""
     sums = table.sum(axis=0)
     return np.ones_like(sums) if np.allclose(sums, 1.0, rtol=0.0, atol=_RANK1_TOLERANCE) else sums
 

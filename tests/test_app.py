@@ -16,7 +16,7 @@ import model
 from model import present
 from model.batch import output_columns
 from model.explain import answer_effects, link_notes, next_questions
-from model.fields import EVIDENCE_FIELDS, FIELD_BY_NAME
+from model.fields import EVIDENCE_FIELDS, FIELD_BY_NAME, WARNING_SIGNS
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -90,6 +90,21 @@ def test_the_app_starts_with_the_notice_and_nothing_assumed() -> None:
     assert care_text(at).count(empty.care.advice) == 1
     shown = shown_posteriors(at)
     assert shown == pytest.approx(labelled(empty.posteriors))
+
+
+def test_nothing_reassures_until_every_warning_sign_is_answered_no() -> None:
+    at = started()
+    assert "No warning signs" not in care_text(at)
+    assert "not asked" in care_text(at)
+    doms = {"activity": "deadlift", "new_to_activity": "yes", "onset": "next_day"}
+    answer(at, doms)
+    assert "No warning signs" not in care_text(at)
+    answer(at, dict.fromkeys(WARNING_SIGNS, "no"))
+    assert at.success, "every warning sign answered no and a beginner's soreness: self-care"
+    assert "No warning signs" in care_text(at)
+    answer(at, {"both_legs": "yes"})
+    assert "No warning signs" not in care_text(at)
+    assert not at.success
 
 
 def test_every_field_has_a_widget_keyed_by_its_name_with_the_contract_values() -> None:

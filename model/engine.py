@@ -12,11 +12,14 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from model.network import DiscreteBayesianNetwork, load_network
+
+if TYPE_CHECKING:
+    from model.pain import PainEngine
 
 UNKNOWN = -1
 # How many evidence patterns get their own contraction: 2**_PLAN_BITS plans at most. More plans fit each
@@ -257,6 +260,13 @@ class Engine:
         An observed node gets probability 1 for its observed state. A case whose evidence is impossible
         (probability zero) gets NaN.
         """
+        nodes = list(dict.fromkeys(nodes))
+        evidence, joints = self.joint(codes, nodes)
+        return normalised(np.asarray(codes), self.index, nodes, evidence, joints)
+
+    def joint(self, codes: np.ndarray, nodes: Sequence[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """P(evidence) per case, and {node: (cases, states) array of P(node = state, evidence)}: the unnormalised
+        answers, for callers that combine several evidence sets exactly (see model/pain.py)."""
         codes = np.asarray(codes)
         if codes.ndim != 2 or codes.shape[1] != len(self.nodes):
             raise ValueError(f"evidence must be a (cases, {len(self.nodes)}) array")
@@ -292,18 +302,7 @@ class Engine:
         for rows in np.split(order, bounds) if n else ():
             plan = self._plan(*self._pattern(int(keys[rows[0]])))
             self._run_plan(plan, codes, rows, nodes, joint)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            bounds = zip(nodes, offsets, offsets[1:], strict=False)
-            found = {node: joint[:, a:b] / joint[:, :1] for node, a, b in bounds}
-        for node, table in found.items():
-            # The joint and P(evidence) are summed in different orders: keep rounding inside [0, 1], and give an
-            # observed node exactly its state.
-            np.clip(table, 0.0, 1.0, out=table)
-            column = codes[:, self.index[node]]
-            observed = np.flatnonzero((column != UNKNOWN) & np.isfinite(table).all(axis=1))
-            table[observed] = 0.0
-            table[observed, column[observed]] = 1.0
-        return found
+        return joint[:, 0], {node: joint[:, a:b] for node, a, b in zip(nodes, offsets, offsets[1:], strict=False)}
 
     def _run_plan(
         self,
@@ -974,10 +973,39 @@ def fingerprint(signatures: Iterable[str]) -> str:
     return hashlib.sha256("\n".join(sorted(signatures)).encode("utf-8")).hexdigest()[:24]
 
 
+def normalised(
+    codes: np.ndarray,
+    index: Mapping[str, int],
+    nodes: Sequence[str],
+    evidence: np.ndarray,
+    joints: Mapping[str, np.ndarray],
+) -> dict[str, np.ndarray]:
+    """{node: P(node = state | evidence)} from P(evidence) and P(node = state, evidence): NaN where the evidence is
+    impossible, rounding kept inside [0, 1], and an observed node exactly its state."""
+    found = {}
+    with np.errstate(invalid="ignore", divide="ignore"):
+        for node in nodes:
+            found[node] = joints[node] / evidence[:, None]
+    for node, table in found.items():
+        # The joint and P(evidence) are summed in different orders: keep rounding inside [0, 1], and give an
+        # observed node exactly its state.
+        np.clip(table, 0.0, 1.0, out=table)
+        column = codes[:, index[node]]
+        observed = np.flatnonzero((column != UNKNOWN) & np.isfinite(table).all(axis=1))
+        table[observed] = 0.0
+        table[observed, column[observed]] = 1.0
+    return found
+
+
 @cache
-def load_engine() -> Engine:
-    """The engine for the built-in network, with its stored paths, compiled once per process."""
-    return Engine(load_network(), load_paths()["paths"])
+def load_engine() -> PainEngine:
+    """The engine for the built-in network, with its stored paths, compiled once per process.
+
+    It runs on the network with back pain factorised (model/pain.py), and answers for the network as pgmpy holds it.
+    """
+    from model.pain import PainEngine, pain_factorised_network
+
+    return PainEngine(Engine(pain_factorised_network(), load_paths()["paths"]), load_network())
 
 
 __all__ = ["UNKNOWN", "Engine", "fingerprint", "load_engine", "load_paths"]

@@ -172,6 +172,37 @@ class NetworkSpec:
         """Binary nodes between causes and findings, not reported as causes."""
         return tuple(c.id for c in self.causes if c.intermediate)
 
+    @property
+    def pain_steps(self) -> tuple[CauseNode, ...]:
+        """The back pain chain, first step first (its last step is the observed node)."""
+        return tuple(c for c in self.causes if c.kind == "pain_step")
+
+    def pain_factorised(self) -> NetworkSpec:
+        """The same network with back pain as one childless 'spared' finding per cause instead of the chain.
+
+        P(no back pain | causes) = (1 - leak) * product over present causes k of (1 - p_k): a product of one factor
+        per cause. Finding `spared_by_<cause>` (states spared, hurt; no leak; P(hurt | cause) = p_k) observed
+        'spared' is that factor. So P(x, evidence, back pain) = P(x, evidence) - (1 - leak) * P(x, evidence, every
+        cause spared), two contractions of a network whose causes are tied together only where findings tie them;
+        the chain ties every cause to every other and makes an exact contraction far larger (model/pain.py).
+        """
+        steps = self.pain_steps
+        if not steps:
+            return self
+        spared = tuple(
+            FindingNode(
+                id=f"spared_by_{step.pain.cause}",
+                label=f"Back pain not produced by {step.pain.cause}",
+                kind="noisy_max",
+                states=("spared", "hurt"),
+                leak=Link(None, (1.0, 0.0), None, step.pain.sourced),
+                links=(Link(step.pain.cause, (1.0 - step.pain.p, step.pain.p), None, step.pain.sourced),),
+            )
+            for step in steps
+        )
+        causes = tuple(c for c in self.causes if c.kind != "pain_step")
+        return NetworkSpec(self.contexts, causes, (*self.findings, *spared), ())
+
     def sourced_items(self) -> list[tuple[str, str, Sourced]]:
         """Every number-bearing row as (node, row description, its source): for audits and notebooks."""
         items: list[tuple[str, str, Sourced]] = []

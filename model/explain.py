@@ -88,9 +88,17 @@ def link_notes(field: str, cause: str, spec: NetworkSpec | None = None) -> list[
                 found.append([start, mid, goal])
         return found
 
-    for path in paths(cause, field) + paths(field, cause):
-        for parent, child in itertools.pairwise(path):
-            notes.extend(n for n in _edge_rows(parent, child, spec) if n not in notes)
+    # A union of hidden ways (a fracture of fragile or of strong bone) is tied to answers through each way.
+    node = spec.nodes[cause]
+    ways = (
+        node.parents
+        if getattr(node, "kind", "") == "any_of" and all(p in spec.hidden_ids for p in node.parents)
+        else ()
+    )
+    for start in (cause, *ways):
+        for path in paths(start, field) + paths(field, start):
+            for parent, child in itertools.pairwise(path):
+                notes.extend(n for n in _edge_rows(parent, child, spec) if n not in notes)
     return notes
 
 

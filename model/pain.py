@@ -100,9 +100,7 @@ class PainEngine:
         combined = {}
         for node in inner_nodes:
             a, b = joints[node][:n], self.keep * joints[node][n:]
-            combined[node] = np.where(
-                (pain == UNKNOWN)[:, None], a, np.where((pain == present)[:, None], a - b, b)
-            )
+            combined[node] = np.where((pain == UNKNOWN)[:, None], a, np.where((pain == present)[:, None], a - b, b))
         if self.pain in nodes:
             table = np.zeros((n, len(self.pain_states)))
             table[:, present] = with_pain

@@ -107,7 +107,9 @@ def test_the_page_shows_the_new_advice_when_the_answers_change(page: Page, tmp_p
     expect(page.locator(".st-key-care_routine")).to_contain_text("within the next one to two weeks", timeout=RERUN_MS)
 
     page.locator(".st-key-fall_or_impact").get_by_text("yes", exact=True).click()
-    expect(page.locator(".st-key-care_urgent")).to_contain_text("See a doctor today, within 24 hours.", timeout=RERUN_MS)
+    expect(page.locator(".st-key-care_urgent")).to_contain_text(
+        "See a doctor today, within 24 hours.", timeout=RERUN_MS
+    )
 
     # The slider has no "unknown": moving it answers the question and ticks its checkbox.
     page.locator(".st-key-severity").get_by_role("slider").press("End")

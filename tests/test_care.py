@@ -40,8 +40,8 @@ from tests.strategies import cases
         ({"fever": "yes", "night_pain": "yes", "duration_days": 14}, "urgent"),
         ({"cancer_history": "yes", "age": 60}, "urgent"),
         ({"steroid_use": "yes", "fall_or_impact": "yes"}, "urgent"),
-        # fever alone, cancer long ago alone: a doctor should see it, not today
-        ({"fever": "yes"}, "routine"),
+        # fever alone: a doctor today, though it is usually a passing illness; cancer long ago alone: not today
+        ({"fever": "yes"}, "urgent"),
         ({"cancer_history": "yes", "age": 35, "activity": "yoga"}, "routine"),
         # a bruise after a minor knock on blood thinners, mild pain: not urgent on its own
         ({"bruising": "yes", "fall_or_impact": "yes", "blood_thinners": "yes", "severity": 3}, "routine"),

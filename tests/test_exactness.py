@@ -29,7 +29,9 @@ def test_cause_posteriors_equal_pgmpy(case):
 def test_marginals_of_any_unobserved_node_equal_pgmpy(case, data):
     evidence = evidence_from_case(case)
     spec = load_spec()
-    open_nodes = sorted(n for n in spec.nodes if n not in evidence)
+    # every node but the back pain chain's intermediate steps, which only pgmpy's representation has
+    steps = {step.id for step in spec.pain_steps[:-1]}
+    open_nodes = sorted(n for n in spec.nodes if n not in evidence and n not in steps)
     nodes = tuple(data.draw(st.lists(st.sampled_from(open_nodes), min_size=1, max_size=3, unique=True)))
     fast, reference = marginals(evidence, nodes), reference_marginals(evidence, nodes)
     for node in nodes:

@@ -73,8 +73,8 @@ def test_with_link_changes_that_link_only():
 
 
 def test_with_link_takes_a_distribution_for_an_ordered_finding():
-    changed = with_link(load_spec(), "numbness", "compression_fracture", (0.5, 0.1, 0.4))
-    link = next(lk for lk in changed.nodes["numbness"].links if lk.cause == "compression_fracture")
+    changed = with_link(load_spec(), "numbness", "traumatic_fracture", (0.5, 0.1, 0.4))
+    link = next(lk for lk in changed.nodes["numbness"].links if lk.cause == "traumatic_fracture")
     assert link.p == (0.5, 0.1, 0.4)
 
 
@@ -83,7 +83,7 @@ def test_with_link_takes_a_distribution_for_an_ordered_finding():
     [
         ("activity", "doms", 0.2, "not a finding"),
         ("weight_loss", "doms", 0.2, "has no link from 'doms'"),
-        ("numbness", "compression_fracture", 0.2, "not a distribution"),
+        ("numbness", "traumatic_fracture", 0.2, "not a distribution"),
         ("weight_loss", "spinal_malignancy", (0.5, 0.6), "not a distribution"),
     ],
 )

@@ -24,9 +24,9 @@ UNKNOWN = "unknown"
 # The app's upload limit; .streamlit/config.toml's server.maxUploadSize must say the same (a test checks).
 MAX_UPLOAD_MB = 5
 MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
-# The compiled engine scores 20,000 random cases in 3-8 s on two processors; beyond that a browser session
-# waits too long (and holds the scored table in memory), and the command line is the tool.
-MAX_ROWS = 20_000
+# The engine scores about 30 random cases a second on the second edition's network (README, Performance); beyond
+# about a minute a browser session waits too long, and the command line is the tool.
+MAX_ROWS = 2_000
 # An effect smaller than this (half a percentage point) is shown as "no real effect".
 NOTABLE_DELTA = 0.005
 

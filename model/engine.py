@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from model.network import DiscreteBayesianNetwork, load_network
+from model.network import DiscreteBayesianNetwork
 
 if TYPE_CHECKING:
     from model.pain import PainEngine
@@ -1005,7 +1005,7 @@ def load_engine() -> PainEngine:
     """
     from model.pain import PainEngine, pain_factorised_network
 
-    return PainEngine(Engine(pain_factorised_network(), load_paths()["paths"]), load_network())
+    return PainEngine(Engine(pain_factorised_network(), load_paths()["paths"]))
 
 
 __all__ = ["UNKNOWN", "Engine", "fingerprint", "load_engine", "load_paths"]

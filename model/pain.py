@@ -37,7 +37,7 @@ class PainEngine:
     intermediate steps are pgmpy's representation only and have no answers here.
     """
 
-    def __init__(self, engine: Engine, network: DiscreteBayesianNetwork):
+    def __init__(self, engine: Engine):
         spec = load_spec()
         steps = spec.pain_steps
         self.engine = engine

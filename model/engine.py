@@ -235,17 +235,7 @@ class Engine:
 
     def encode(self, evidences: Iterable[Mapping[str, str]]) -> np.ndarray:
         """The (cases, nodes) evidence array for {node: state} mappings; ValueError on an unknown node or state."""
-        rows = list(evidences)
-        codes = np.full((len(rows), len(self.nodes)), UNKNOWN, dtype=np.int16)
-        for i, evidence in enumerate(rows):
-            for node, state in evidence.items():
-                if node not in self.index:
-                    raise ValueError(f"'{node}' is not a node of the network")
-                try:
-                    codes[i, self.index[node]] = self._state_index[node][state]
-                except KeyError:
-                    raise ValueError(f"'{state}' is not a state of '{node}' ({', '.join(self.states[node])})") from None
-        return codes
+        return encode_evidence(evidences, self.index, self.states, self._state_index)
 
     def state_codes(self, node: str, states: Sequence[str]) -> np.ndarray:
         """The state indices of `states` of `node` (UNKNOWN for None), for building evidence arrays column-wise."""
@@ -971,6 +961,27 @@ def load_paths() -> dict[str, Any]:
 def fingerprint(signatures: Iterable[str]) -> str:
     """One name for a set of contraction signatures: stored paths are stale when the network's set differs."""
     return hashlib.sha256("\n".join(sorted(signatures)).encode("utf-8")).hexdigest()[:24]
+
+
+def encode_evidence(
+    evidences: Iterable[Mapping[str, str]],
+    index: Mapping[str, int],
+    states: Mapping[str, tuple[str, ...]],
+    state_index: Mapping[str, Mapping[str, int]],
+) -> np.ndarray:
+    """The (cases, len(index)) evidence array for {node: state} mappings, UNKNOWN where a node is not given;
+    ValueError on an unknown node or state."""
+    rows = list(evidences)
+    codes = np.full((len(rows), len(index)), UNKNOWN, dtype=np.int16)
+    for i, evidence in enumerate(rows):
+        for node, state in evidence.items():
+            if node not in index:
+                raise ValueError(f"'{node}' is not a node of the network")
+            try:
+                codes[i, index[node]] = state_index[node][state]
+            except KeyError:
+                raise ValueError(f"'{state}' is not a state of '{node}' ({', '.join(states[node])})") from None
+    return codes
 
 
 def normalised(

@@ -19,7 +19,7 @@ from functools import cache
 
 import numpy as np
 
-from model.engine import UNKNOWN, Engine, normalised
+from model.engine import UNKNOWN, Engine, encode_evidence, normalised
 from model.network import DiscreteBayesianNetwork, build_network
 from model.spec import load_spec
 
@@ -51,26 +51,18 @@ class PainEngine:
         self.states = {node: engine.states[node] for node in self.nodes if node != self.pain}
         self.states[self.pain] = self.pain_states
         self.card = {node: len(states) for node, states in self.states.items()}
+        self._state_index = {node: {s: i for i, s in enumerate(states)} for node, states in self.states.items()}
         self._inner = np.array([engine.index[n] for n in self.nodes[:-1]])
         self._spared = np.array([engine.index[n] for n in self.spared])
 
     def encode(self, evidences: Iterable[Mapping[str, str]]) -> np.ndarray:
         """The (cases, nodes) evidence array for {node: state} mappings; ValueError on an unknown node or state."""
-        rows = list(evidences)
-        codes = np.full((len(rows), len(self.nodes)), UNKNOWN, dtype=np.int16)
-        for i, evidence in enumerate(rows):
-            for node, state in evidence.items():
-                if node not in self.index:
-                    raise ValueError(f"'{node}' is not a node of the network")
-                try:
-                    codes[i, self.index[node]] = self.states[node].index(state)
-                except ValueError:
-                    raise ValueError(f"'{state}' is not a state of '{node}' ({', '.join(self.states[node])})") from None
-        return codes
+        return encode_evidence(evidences, self.index, self.states, self._state_index)
 
     def state_codes(self, node: str, states: Sequence[str]) -> np.ndarray:
         """The state indices of `states` of `node` (UNKNOWN for None)."""
-        return np.array([UNKNOWN if s is None else self.states[node].index(s) for s in states], dtype=np.int16)
+        index = self._state_index[node]
+        return np.array([UNKNOWN if s is None else index[s] for s in states], dtype=np.int16)
 
     def marginals(self, codes: np.ndarray, nodes: Sequence[str]) -> dict[str, np.ndarray]:
         """{node: (cases, states) array of P(node = state | the case's evidence)}, as Engine.marginals."""

@@ -58,6 +58,31 @@ def answer_effects(case: Any) -> pd.DataFrame:
     return frame.reindex(frame["delta"].abs().sort_values(ascending=False).index).reset_index(drop=True)
 
 
+def answer_steps(case: Any) -> pd.DataFrame:
+    """Every cause moved by the answers one at a time, in the contract's order of fields, so that the steps add up:
+    the first starts from no answers at all, each starts where the one before it ended, and the last ends with
+    every answer given.
+
+    Columns: field, value, cause, p_before, p_after. One engine call for all the steps.
+    """
+    answers = parse_case(case)
+    evidence = evidence_from_values(answers)
+    answered = [field for field in FIELD_BY_NAME if field in evidence and field in answers]
+    prefix = {k: v for k, v in evidence.items() if k not in answered}  # the evidence every case carries
+    prefixes = [dict(prefix)]
+    for field in answered:
+        prefix[field] = evidence[field]
+        prefixes.append(dict(prefix))
+    found = posteriors_batch(prefixes)
+    causes = load_spec().cause_ids
+    rows = [
+        (field, answers[field], cause, found[i, j], found[i + 1, j])
+        for i, field in enumerate(answered)
+        for j, cause in enumerate(causes)
+    ]
+    return pd.DataFrame(rows, columns=["field", "value", "cause", "p_before", "p_after"])
+
+
 def _edge_rows(parent: str, child: str, spec: NetworkSpec) -> list[LinkNote]:
     node = spec.nodes[child]
     if isinstance(node, FindingNode):

@@ -180,8 +180,12 @@ def sources() -> dict[str, Source]:
     """Every source of model/data/sources.toml by id."""
     raw = tomllib.loads(resources.files("model").joinpath("data/sources.toml").read_text(encoding="utf-8"))
     found = {}
+    article = raw["article"]
+    sections = {row["id"]: row["title"] for row in raw["section"]}
     for row in raw.get("paragraph", []):
-        found[row["id"]] = Source(row["id"], f"The article, paragraph {row['id']}", row["summary"])
+        section, number = row["id"].split(".")
+        title = f'"{article["title"]}" ({article["kind"]}), section "{sections[section]}", paragraph {number}'
+        found[row["id"]] = Source(row["id"], title, row["summary"])
     for row in raw.get("citation", []):
         caution = _CONFIDENCE_WORDS.get(row.get("confidence", "unsure"), _CONFIDENCE_WORDS["unsure"])
         title = row["reference"] + (f" ({caution})" if caution else "")

@@ -10,7 +10,7 @@ import streamlit as st
 from app import texts
 from model.batch import check_columns, output_columns, score_cases
 from model.care import LEVELS
-from model.fields import FIELD_NAMES, WARNING_SIGNS, UnknownFieldError
+from model.fields import FIELD_NAMES, WARNING_SIGNS, UnknownFieldError, parse_case
 from model.output import spreadsheet_safe
 from model.spec import load_spec
 from model.stream import InputError, read_csv_bytes
@@ -40,6 +40,15 @@ def read_cases(data: bytes, name: str) -> pd.DataFrame:
             "command line: backcheck score FILE.csv -o scored.csv"
         )
     return table.to_pandas()
+
+
+def example_cases() -> dict[str, dict[str, object]]:
+    """The example cases (data/example_cases.csv) by case_id: each case's known answers, as the contract reads them."""
+    examples = {}
+    for row in read_cases(EXAMPLES.read_bytes(), EXAMPLES.name).to_dict(orient="records"):
+        values = parse_case(row)
+        examples[row["case_id"]] = {k: v for k, v in values.items() if v is not None and k != "case_id"}
+    return examples
 
 
 def unknown_columns(cases: pd.DataFrame) -> list[str]:

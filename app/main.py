@@ -28,6 +28,11 @@ def best_question(case: state.CaseKey, candidates: tuple[str, ...]) -> Question 
     return found[0] if found else None
 
 
+@st.cache_data(show_spinner=False)
+def example_cases() -> dict[str, dict[str, object]]:
+    return files.example_cases()
+
+
 @st.cache_data(max_entries=64, show_spinner=False)
 def steps(case: state.CaseKey) -> object:
     return answer_steps(dict(case))
@@ -41,6 +46,16 @@ def situation(result: Diagnosis, case_key: state.CaseKey) -> None:
         card = st.empty()
         questions.groups()
         st.button("Clear all answers", key="clear_answers", on_click=state.clear, icon=":material/restart_alt:")
+        examples = example_cases()
+        st.selectbox(
+            "Or start from an example (data/example_cases.csv)",
+            examples,
+            index=None,
+            key="example",
+            on_change=state.fill_example,
+            args=(examples,),
+            placeholder="choose an example",
+        )
     with explain:
         causes.panel(result.ranked(), before.posteriors)
         with st.expander("For clinicians: every cause with numbers, why, and the sources"):

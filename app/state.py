@@ -99,3 +99,9 @@ def fill(answers: dict[str, Any]) -> None:
     clear()
     for field, answer in answers.items():
         set_answer(field, int(answer) if field in NUMBERS else answer)
+
+
+def fill_example(examples: dict[str, dict[str, Any]]) -> None:
+    """Start again from the example chosen in the `example` select."""
+    if (chosen := st.session_state["example"]) is not None:
+        fill(examples[chosen])

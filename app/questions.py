@@ -132,7 +132,8 @@ def next_question_card(question: Question | None) -> None:
         else:
             why = "Your answer would change the likely causes most."
         st.caption(why)
-        states = [*question.answers, UNKNOWN]
+        # yes before no, as in the widgets; the network's order otherwise (choices and number ranges)
+        states = [*sorted(question.answers, key=lambda s: {"yes": 0, "no": 1}.get(s, 2)), UNKNOWN]
         for column, answer_state in zip(st.columns(len(states)), states, strict=True):
             column.button(
                 texts.state_words(question.field, answer_state),

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-# - The advice stays in sight while the questions scroll under it (sticky inside the main column).
+# - The advice stays in sight while the questions scroll under it: its wrapper is sticky in the main column.
 # - An emergency covers the screen (fixed, above everything) until the person chooses to see the answers.
 # - Streamlit's grey captions and help text are darkened to meet 4.5:1 on white; the header bar, which would
 #   cover the pinned advice, is hidden (the app has no menu for its users).
 PAGE = """<style>
 header[data-testid="stHeader"] { display: none; }
 .block-container, [data-testid="stMainBlockContainer"] { padding-top: 1rem; }
-.st-key-advice { position: sticky; top: 0; z-index: 990; background: #ffffff; padding-bottom: 0.25rem; }
+div:has(> .st-key-advice) { position: sticky; top: 0; z-index: 990; background: #ffffff; padding-bottom: 0.25rem; }
 .st-key-advice [data-testid="stAlertContainer"] { margin-bottom: 0; }
 .st-key-care_emergency {
   position: fixed; inset: 0; z-index: 999990; overflow: auto; background: #8e1b14; padding: 1.5rem;
@@ -22,6 +22,7 @@ header[data-testid="stHeader"] { display: none; }
 .st-key-care_emergency [data-testid="stAlertContainer"] [data-testid="stMarkdownContainer"] { font-size: 1.15rem; }
 .st-key-care_emergency_box [data-testid="stAlertContainer"] { background: #8e1b14; border: 3px solid #5c100b; }
 .st-key-care_emergency_box [data-testid="stAlertContainer"] * { color: #ffffff !important; }
+[data-testid="stCaptionContainer"] { opacity: 1 !important; }
 [data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] * { color: #4a4e5a !important; }
 [data-testid="stWidgetLabel"] p { font-weight: 600; }
 </style>"""

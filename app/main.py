@@ -24,6 +24,8 @@ def diagnosis(case: state.CaseKey) -> Diagnosis:
 
 @st.cache_data(max_entries=256, show_spinner=False)
 def best_question(case: state.CaseKey, candidates: tuple[str, ...]) -> Question | None:
+    if not candidates:
+        return None
     found = next_questions(dict(case), top=1, fields=candidates)
     return found[0] if found else None
 

@@ -96,8 +96,11 @@ def current_group() -> tuple[str, tuple[str, ...]]:
 
 
 def candidates() -> tuple[str, ...]:
-    """The open questions the next one is chosen from: the current group's first CANDIDATES."""
-    return state.unanswered(current_group()[1])[:CANDIDATES]
+    """The open questions the next one is chosen from: the current group's first CANDIDATES. None while a warning
+    sign is open: those are asked in the contract's order (the emergency signs first), every one of them, and
+    ranking them costs seconds of the engine's time per answer while the activity is unknown."""
+    fields = current_group()[1]
+    return () if fields == WARNING_SIGNS else state.unanswered(fields)[:CANDIDATES]
 
 
 def groups() -> None:
@@ -119,26 +122,32 @@ def groups() -> None:
 
 
 def next_question_card(question: Question | None) -> None:
-    """The most useful next question with its answers as buttons (answer_<field>_<state>), or nothing to ask."""
+    """The next question with its answers as buttons (answer_<field>_<state>): the first open warning sign, else
+    the most useful question of the current group, or nothing to ask."""
+    open_signs = state.open_warning_signs()
     with st.container(border=True, key="next_question"):
-        if question is None:
+        if open_signs:
+            field, why, answers = open_signs[0], "A warning sign: each is asked before anything can reassure.", ()
+        elif question is not None:
+            field, answers = question.field, tuple(question.answers)
+            if question.p_care_changes >= 0.01:
+                why = f"Your answer could change the advice (a chance of about {question.p_care_changes:.0%})."
+            else:
+                why = "Your answer would change the likely causes most."
+        else:
             st.markdown("**Every question is answered.** Change any answer below to see what it does.")
             return
-        st.markdown(f"**Next question: {texts.question(question.field)}?**")
-        if help_text := texts.explanation(question.field):
+        st.markdown(f"**Next question: {texts.question(field)}?**")
+        if (help_text := texts.explanation(field)) and help_text.rstrip(".") != texts.question(field):
             st.caption(help_text)
-        if question.p_care_changes >= 0.01:
-            why = f"Your answer could change the advice (a chance of about {question.p_care_changes:.0%})."
-        else:
-            why = "Your answer would change the likely causes most."
         st.caption(why)
         # yes before no, as in the widgets; the network's order otherwise (choices and number ranges)
-        states = [*sorted(question.answers, key=lambda s: {"yes": 0, "no": 1}.get(s, 2)), UNKNOWN]
+        states = [*sorted(answers or ("yes", "no"), key=lambda s: {"yes": 0, "no": 1}.get(s, 2)), UNKNOWN]
         for column, answer_state in zip(st.columns(len(states)), states, strict=True):
             column.button(
-                texts.state_words(question.field, answer_state),
-                key=f"answer_{question.field}_{answer_state}",
+                texts.state_words(field, answer_state),
+                key=f"answer_{field}_{answer_state}",
                 on_click=state.set_state,
-                args=(question.field, answer_state),
+                args=(field, answer_state),
                 width="stretch",
             )

@@ -177,16 +177,27 @@ def test_the_next_question_is_the_one_most_likely_to_change_the_care() -> None:
     assert changes == sorted(changes, reverse=True), "every care-changing question before the others"
     assert ranked[0].field in WARNING_SIGNS
     at = answer(started(), STRAIGHT_LEG_RAISE)
-    candidates = WARNING_SIGNS[: questions.CANDIDATES]
-    best = next_questions(STRAIGHT_LEG_RAISE, top=None, fields=candidates)
-    assert best[0].p_care_changes == max(q.p_care_changes for q in best) > 0
+    card = [m.value for m in at.markdown if m.value.startswith("**Next question:")]
+    assert card == [f"**Next question: {present.field_label(WARNING_SIGNS[0])}?**"], "warning signs first, in order"
+    signs_no = dict.fromkeys(WARNING_SIGNS, "no")
+    answer(at, signs_no)
+    case = {**STRAIGHT_LEG_RAISE, **signs_no}
+    candidates = [f for f in questions.GROUPS[1][1] if f not in case][: questions.CANDIDATES]
+    best = next_questions(case, top=None, fields=candidates)
+    changes = [q.p_care_changes >= CARE_CHANCE for q in best]
+    assert changes == sorted(changes, reverse=True)
     card = [m.value for m in at.markdown if m.value.startswith("**Next question:")]
     assert card == [f"**Next question: {present.field_label(best[0].field)}?**"]
     keys = {b.key for b in at.button if b.key.startswith("answer_")}
     assert keys == {f"answer_{best[0].field}_{s}" for s in (*best[0].answers, "unknown")}
-    at.button(key=f"answer_{best[0].field}_yes").click().run()
+    state = next(iter(best[0].answers))
+    at.button(key=f"answer_{best[0].field}_{state}").click().run()
     assert not at.exception, at.exception
-    assert at.radio(key=best[0].field).value == "yes"
+    value = present.value_for_state(best[0].field, state)
+    widget = at.number_input if best[0].field in NUMBERS else at.selectbox if best[0].field == "activity" else at.radio
+    assert widget(key=best[0].field).value == value
+    card = [m.value for m in at.markdown if m.value.startswith("**Next question:")]
+    assert card != [f"**Next question: {present.field_label(best[0].field)}?**"], "on to the next question"
 
 
 def test_the_why_panel_adds_the_answers_up_one_at_a_time() -> None:

@@ -16,7 +16,12 @@ $(STAMP): requirements.lock pyproject.toml
 run: $(STAMP)
 	$(BIN)/streamlit run app.py
 
-test: $(STAMP) lint
+# The browser test's accessibility checker (axe-core, pinned in package-lock.json).
+node_modules/.installed: package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch node_modules/.installed
+
+test: $(STAMP) lint node_modules/.installed
 	bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest -n 2
 
@@ -33,6 +38,8 @@ lr: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
+	bash scripts/ensure_chromium.sh
+	$(BIN)/python scripts/bench_app.py
 
 # After a change to the network's structure (tests/test_paths.py says when): about 4 minutes (32 random trials a plan).
 paths: $(STAMP)

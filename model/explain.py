@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+import numpy as np
 import pandas as pd
 
-from model.care import care_level
+from model.care import Column, care_columns, care_level
 from model.evidence import evidence_from_values
 from model.fields import FIELD_BY_NAME, parse_case
 from model.inference import marginals, posteriors, posteriors_batch
@@ -54,6 +56,31 @@ def answer_effects(case: Any) -> pd.DataFrame:
             rows.append((field, answers[field], cause, full[cause], without[j], full[cause] - without[j]))
     frame = pd.DataFrame(rows, columns=["field", "value", "cause", "p_with", "p_without", "delta"])
     return frame.reindex(frame["delta"].abs().sort_values(ascending=False).index).reset_index(drop=True)
+
+
+def answer_steps(case: Any) -> pd.DataFrame:
+    """Every cause moved by the answers one at a time, in the contract's order of fields, so that the steps add up:
+    the first starts from no answers at all, each starts where the one before it ended, and the last ends with
+    every answer given.
+
+    Columns: field, value, cause, p_before, p_after. One engine call for all the steps.
+    """
+    answers = parse_case(case)
+    evidence = evidence_from_values(answers)
+    answered = [field for field in FIELD_BY_NAME if field in evidence and field in answers]
+    prefix = {k: v for k, v in evidence.items() if k not in answered}  # the evidence every case carries
+    prefixes = [dict(prefix)]
+    for field in answered:
+        prefix[field] = evidence[field]
+        prefixes.append(dict(prefix))
+    found = posteriors_batch(prefixes)
+    causes = load_spec().cause_ids
+    rows = [
+        (field, answers[field], cause, found[i, j], found[i + 1, j])
+        for i, field in enumerate(answered)
+        for j, cause in enumerate(causes)
+    ]
+    return pd.DataFrame(rows, columns=["field", "value", "cause", "p_before", "p_after"])
 
 
 def _edge_rows(parent: str, child: str, spec: NetworkSpec) -> list[LinkNote]:
@@ -115,39 +142,70 @@ def representative_value(field: str, state: str, spec: NetworkSpec | None = None
     return state
 
 
-def next_questions(case: Any, top: int | None = 3) -> list[Question]:
-    """Unanswered fields ranked by the expected total change of the cause posteriors if answered.
+def next_questions(case: Any, top: int | None = 3, fields: Iterable[str] | None = None) -> list[Question]:
+    """Unanswered fields (of `fields`, or all), the one most likely to change the care level first.
 
-    The expectation is over the network's own prediction of the answer given what is known.
+    The order: every question whose answer changes the care level with a chance of at least CARE_CHANCE, most
+    likely first; then the rest by the expected total change of the cause posteriors; ties by the contract's
+    order of fields (so the warning signs before the risk factors). The expectations are over the network's own
+    prediction of the answer given what is known. Every hypothetical answer is one row of a single engine call,
+    and the care rules run once over all of them, so the work grows with the number of candidate answers.
     """
     spec = load_spec()
     answers = parse_case(case)
     evidence = evidence_from_values(answers)
     now = posteriors(evidence)
     level_now = care_level(answers, now).level
-    open_fields = [f for f in FIELD_BY_NAME if f in spec.nodes and f not in evidence]
+    wanted = FIELD_BY_NAME if fields is None else set(fields)
+    open_fields = [f for f in FIELD_BY_NAME if f in wanted and f in spec.nodes and f not in evidence]
+    if not open_fields:
+        return []
     predicted = marginals(evidence, tuple(open_fields))
     hypothetical = [(field, state) for field in open_fields for state in predicted[field]]
     causes = spec.cause_ids
-    # Every hypothetical answer in one batch, as above.
     batch = posteriors_batch([{**evidence, field: state} for field, state in hypothetical])
-    after_by_answer = {
-        key: dict(zip(causes, row.tolist(), strict=True)) for key, row in zip(hypothetical, batch, strict=True)
-    }
+    levels = _care_levels(answers, hypothetical, batch, spec)
+    order = {field: i for i, field in enumerate(FIELD_BY_NAME)}
     questions = []
     for field in open_fields:
         change = p_care = 0.0
         outcomes = {}
         for state, p_state in predicted[field].items():
-            after = after_by_answer[(field, state)]
+            row = hypothetical.index((field, state))
+            after = dict(zip(causes, batch[row].tolist(), strict=True))
             outcomes[state] = (p_state, after)
             change += p_state * sum(abs(after[c] - now[c]) for c in now)
-            new_answers = {**answers, field: representative_value(field, state, spec)}
-            if care_level(new_answers, after).level != level_now:
+            if levels[row] != level_now:
                 p_care += p_state
         questions.append(Question(field, change, p_care, outcomes))
-    questions.sort(key=lambda q: (-q.expected_change, q.field))
+    questions.sort(
+        key=lambda q: (
+            -q.p_care_changes if q.p_care_changes >= CARE_CHANCE else 0.0,
+            -q.expected_change,
+            order[q.field],
+        )
+    )
     return questions if top is None else questions[:top]
+
+
+# A question that changes the care level with a smaller chance than this ranks by how much it moves the causes.
+CARE_CHANCE = 0.01
+
+
+def _care_levels(
+    answers: dict[str, Any], hypothetical: list[tuple[str, str]], probabilities: np.ndarray, spec: NetworkSpec
+) -> np.ndarray:
+    """The care level of each hypothetical answer (a row), with the posteriors it gives: one run of the rules."""
+    n = len(hypothetical)
+    columns = {}
+    for name, value in answers.items():
+        columns[name] = Column(np.zeros(n, dtype=np.intp), [value])
+    for row, (field, state) in enumerate(hypothetical):
+        column = columns[field]
+        columns[field] = Column(column.index, [*column.values, representative_value(field, state, spec)])
+        column.index[row] = len(column.values)
+    level, _, _ = care_columns(columns, probabilities, np.arange(n))
+    return level
 
 
 def odds_change(p_with: float, p_without: float) -> float:

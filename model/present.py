@@ -1,9 +1,7 @@
-"""Plain-words views of the model for the app: labels, sources, cause tables, explanations and CSV reading."""
+"""Plain-words views of the model: labels, sources, cause tables and the network rows behind an answer."""
 
 from __future__ import annotations
 
-import csv
-import io
 import tomllib
 from dataclasses import dataclass
 from functools import cache
@@ -12,25 +10,13 @@ from typing import Any
 
 import pandas as pd
 
-from model.batch import output_columns
-from model.care import LEVELS
 from model.evidence import evidence_from_case
-from model.explain import LinkNote, Question, link_notes, representative_value
-from model.fields import FIELD_NAMES, FIELDS, parse_case
-from model.output import spreadsheet_safe
+from model.explain import LinkNote, link_notes, representative_value
 from model.spec import CauseNode, load_spec
 
 UNKNOWN = "unknown"
-# The app's upload limit; .streamlit/config.toml's server.maxUploadSize must say the same (a test checks).
-MAX_UPLOAD_MB = 5
-MAX_UPLOAD_BYTES = MAX_UPLOAD_MB * 1024 * 1024
-# The engine scores about 30 random cases a second on the second edition's network (README, Performance); beyond
-# about a minute a browser session waits too long, and the command line is the tool.
-MAX_ROWS = 2_000
 # An effect smaller than this (half a percentage point) is shown as "no real effect".
 NOTABLE_DELTA = 0.005
-
-CONTEXT_FIELDS = tuple(f.name for f in FIELDS if f.group == "context" and f.kind != "text")
 
 CARE_TITLES = {
     "emergency": "Emergency",
@@ -119,10 +105,6 @@ _CONFIDENCE_WORDS = {
 }
 
 
-class UploadError(ValueError):
-    """An uploaded file that cannot be read as a CSV of cases; the message says what is wrong in one line."""
-
-
 @dataclass(frozen=True)
 class Source:
     """A source behind a number: an article paragraph (paraphrased) or a published figure."""
@@ -162,26 +144,17 @@ class Effect:
         return tuple({s.id: s for link in self.links for s in link.sources}.values())
 
 
-@dataclass(frozen=True)
-class AnswerChoice:
-    """One possible answer to a suggested question: the value to set, how likely it is, what it would move most."""
-
-    state: str
-    label: str
-    value: Any
-    p_answer: float
-    cause: str
-    p_before: float
-    p_after: float
-
-
 @cache
 def sources() -> dict[str, Source]:
     """Every source of model/data/sources.toml by id."""
     raw = tomllib.loads(resources.files("model").joinpath("data/sources.toml").read_text(encoding="utf-8"))
     found = {}
+    article = raw["article"]
+    sections = {row["id"]: row["title"] for row in raw["section"]}
     for row in raw.get("paragraph", []):
-        found[row["id"]] = Source(row["id"], f"The article, paragraph {row['id']}", row["summary"])
+        section, number = row["id"].split(".")
+        title = f'"{article["title"]}" ({article["kind"]}), section "{sections[section]}", paragraph {number}'
+        found[row["id"]] = Source(row["id"], title, row["summary"])
     for row in raw.get("citation", []):
         caution = _CONFIDENCE_WORDS.get(row.get("confidence", "unsure"), _CONFIDENCE_WORDS["unsure"])
         title = row["reference"] + (f" ({caution})" if caution else "")
@@ -229,11 +202,6 @@ def state_words(field: str, state: str) -> str:
 def value_for_state(field: str, state: str) -> Any:
     """A value of the field inside the network state `state`, to set the field's widget (see model.explain)."""
     return representative_value(field, state)
-
-
-def context_case(case: dict[str, Any]) -> dict[str, Any]:
-    """The case restricted to the context answers (what was done and who did it): the app's "before symptoms"."""
-    return {k: v for k, v in case.items() if k in CONTEXT_FIELDS}
 
 
 def cause_frame(now: dict[str, float], before: dict[str, float]) -> pd.DataFrame:
@@ -293,116 +261,6 @@ def cause_effects(effects: pd.DataFrame, cause: str) -> list[Effect]:
     ]
 
 
-def answer_choices(question: Question, now: dict[str, float]) -> list[AnswerChoice]:
-    """The answers to a suggested question in the network's order, each with the cause it would move most."""
-    choices = []
-    for state, (p_answer, after) in question.answers.items():
-        cause = max(after, key=lambda c: (abs(after[c] - now[c]), c))
-        choices.append(
-            AnswerChoice(
-                state,
-                state_words(question.field, state),
-                value_for_state(question.field, state),
-                p_answer,
-                cause,
-                now[cause],
-                after[cause],
-            )
-        )
-    return choices
-
-
 def points(delta: float) -> str:
     """A change of probability in percentage points, signed ("+37 points")."""
     return f"{delta * 100:+.0f} points" if abs(delta) >= NOTABLE_DELTA else "no real change"
-
-
-def read_cases_csv(data: bytes) -> pd.DataFrame:
-    """The cases of an uploaded CSV, every cell as text (as the CLI reads them); raises UploadError."""
-    if len(data) > MAX_UPLOAD_BYTES:
-        raise UploadError(
-            f"The file is {len(data) / 1024 / 1024:.1f} MB; the app takes files up to {MAX_UPLOAD_MB} MB."
-        )
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise UploadError(
-            "The file is not UTF-8 text. Save it as 'CSV UTF-8' from your spreadsheet and upload it again."
-        ) from None
-    if not text.strip():
-        raise UploadError("The file is empty.")
-    if "\x00" in text:
-        raise UploadError("The file is not a CSV: it holds binary data.")
-    limit = csv.field_size_limit(MAX_UPLOAD_BYTES)  # the csv module's own is 128 KiB a field
-    try:
-        header = next(csv.reader(io.StringIO(text, newline="")), [])
-    except csv.Error as exc:
-        raise UploadError(f"The file's header row is not readable CSV: {exc}") from None
-    finally:
-        csv.field_size_limit(limit)
-    duplicates = sorted({c for c in header if header.count(c) > 1})
-    if duplicates:
-        raise UploadError(f"The file repeats the column {', '.join(repr(c) for c in duplicates)}.")
-    try:
-        cases = pd.read_csv(io.StringIO(text), dtype=str, keep_default_na=False)
-    except pd.errors.ParserError as exc:
-        raise UploadError(f"The file is not a readable CSV: {str(exc).strip().splitlines()[0]}") from None
-    if cases.empty:
-        raise UploadError("The file has a header row but no cases.")
-    if len(cases) > MAX_ROWS:
-        raise UploadError(
-            f"The file has {len(cases):,} cases; the app scores up to {MAX_ROWS:,}. "
-            "Score bigger files with the command line: backcheck score FILE.csv -o scored.csv"
-        )
-    return cases
-
-
-def scored_csv(scored: pd.DataFrame, safe: bool = False) -> bytes:
-    """The scored cases as the app's download: with `safe`, every input cell (and column name) that a
-    spreadsheet would run as a formula gets an apostrophe before it, as `backcheck score --spreadsheet-safe`
-    writes them; the scores are never changed."""
-    if safe:
-        outputs = set(output_columns())
-        scored = scored.copy()
-        for name in [c for c in scored.columns if c not in outputs]:
-            scored[name] = scored[name].map(lambda v: spreadsheet_safe(v) if isinstance(v, str) else v)
-        scored.columns = [c if c in outputs else spreadsheet_safe(str(c)) for c in scored.columns]
-    return scored.to_csv(index=False).encode("utf-8")
-
-
-def example_cases(data: bytes) -> dict[str, dict[str, Any]]:
-    """Example cases by case_id: each case's known answers, read as the contract reads them."""
-    examples = {}
-    for row in read_cases_csv(data).to_dict(orient="records"):
-        values = parse_case(row)
-        examples[row["case_id"]] = {k: v for k, v in values.items() if v is not None and k != "case_id"}
-    return examples
-
-
-def example_words(case_id: str, answers: dict[str, Any]) -> str:
-    """A one-line summary of an example case, e.g. "E07: jumping, age 30, female, fall or impact, pain 9/10, ..."."""
-    numbers = {"age": "age {:g}", "severity": "pain {:g}/10", "duration_days": "{:g} days"}
-    parts = []
-    for field, value in answers.items():
-        if value in ("no", "none", "negative"):
-            continue
-        if field in numbers:
-            parts.append(numbers[field].format(value))
-        elif value == "yes":
-            parts.append(field.replace("_", " "))
-        else:
-            parts.append(f"{field.replace('_', ' ')} {value.replace('_', ' ')}" if field != "activity" else value)
-    return f"{case_id}: {', '.join(parts[:8])}{', ...' if len(parts) > 8 else ''}"
-
-
-def extra_columns(cases: pd.DataFrame) -> list[str]:
-    """The file's columns that are not fields of the case contract."""
-    return [str(c) for c in cases.columns if c not in FIELD_NAMES]
-
-
-def care_counts(scored: pd.DataFrame) -> pd.DataFrame:
-    """Rows per care level, most urgent first, then the rows with errors."""
-    order = [*reversed(LEVELS)]
-    counts = [(CARE_TITLES[level], int((scored["care"] == level).sum())) for level in order]
-    counts.append(("Not scored (error)", int((scored["error"] != "").sum())))
-    return pd.DataFrame(counts, columns=["care", "rows"])

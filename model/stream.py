@@ -268,8 +268,9 @@ def _spooled(raw: BinaryIO, path: Path, name: str, keep: Iterable[str]) -> list[
     return header
 
 
-def _check_header(path: Path, name: str, keep: Iterable[str]) -> list[str]:
-    """The file's column names, once the file is known to exist, to be text and to have acceptable columns."""
+def _check_header(path: Path, name: str, keep: Iterable[str] | None) -> list[str]:
+    """The file's column names, once the file is known to exist, to be text and to have acceptable columns (any
+    unknown one too when `keep` is None)."""
     with _opened(path, name) as raw:
         return _header(_header_record(_pieces(raw, name), name), name, keep)
 
@@ -315,9 +316,9 @@ def _blank(data: bytes | bytearray) -> bool:
     return not data.removeprefix(b"\xef\xbb\xbf").strip()
 
 
-def _header(record: bytes, name: str, keep: Iterable[str]) -> list[str]:
+def _header(record: bytes, name: str, keep: Iterable[str] | None) -> list[str]:
     """The column names in the header row's bytes, once they are known to be UTF-8 CSV text naming acceptable
-    columns."""
+    columns (with `keep` None, unknown columns are left to the caller)."""
     try:
         text = record.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -329,7 +330,7 @@ def _header(record: bytes, name: str, keep: Iterable[str]) -> list[str]:
     except (csv.Error, StopIteration) as exc:
         raise InputError(f"{name}: the header row is not valid CSV ({exc})") from None
     try:
-        check_columns(header, keep)
+        check_columns(header, header if keep is None else keep)
     except UnknownFieldError as exc:
         raise InputError(f"{name}: {exc}; to pass an extra column through, name it with --keep") from None
     except ValueError as exc:
@@ -494,6 +495,21 @@ def _ragged(path: Path, name: str, width: int) -> str | None:
                     f"but the header has {width}; every row needs one value per column (empty for unknown)"
                 )
     return None
+
+
+def read_csv_bytes(data: bytes, name: str) -> pa.Table:
+    """A CSV file held in memory (the app's upload), every value a string exactly as written.
+
+    Checked as score_csv checks a file, with the same messages: InputError for an empty, binary or non-UTF-8
+    file, a row whose field count differs from the header's, or a duplicate or clashing column. Unknown columns
+    are read: the caller says which to keep (batch.check_columns), as the command line's --keep does."""
+    with tempfile.TemporaryDirectory(prefix="backcheck-") as scratch:
+        path = Path(scratch) / "upload.csv"
+        path.write_bytes(data)
+        header = _check_header(path, name, None)
+        _, _, block_bytes = _count(path, name, header)
+        batches = list(_batches(_Reading(path, name, header, block_bytes)))
+    return pa.Table.from_batches(batches, schema=pa.schema([(column, pa.string()) for column in header]))
 
 
 # ------------------------------------------------------------------------------------------------ scoring

@@ -23,7 +23,7 @@ from hypothesis import strategies as st
 
 from model.batch import output_columns, score_cases
 from model.cli import main
-from model.fields import CaseError, parse_case
+from model.fields import FIELD_NAMES, CaseError, parse_case
 from model.stream import CHUNK_BLOCKS, _chunk_sizes
 
 DATA = Path(__file__).resolve().parent / "data"
@@ -202,6 +202,14 @@ def test_help_documents_every_option_with_an_example() -> None:
     for option in options:
         assert option.opts[-1] in shown
     assert "backcheck score cases.csv -o scored.csv" in shown and "Exit status" in shown
+
+
+def test_help_lists_the_contracts_input_and_output_columns() -> None:
+    shown = " ".join(CliRunner().invoke(main, ["score", "--help"]).stdout.split())
+    listed = shown.split("Input columns")[1]
+    for name in FIELD_NAMES:
+        assert f" {name}," in listed or f" {name} " in listed, name
+    assert "p_<cause id>, top_cause, care, care_reasons, unasked_warning_signs, error" in listed
 
 
 def test_a_bad_option_is_a_usage_error() -> None:

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-import tomllib
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import pandas as pd
@@ -18,6 +15,7 @@ from model.evidence import evidence_from_case
 from model.explain import LinkNote, Question, link_notes, representative_value
 from model.fields import FIELD_NAMES, FIELDS, UNKNOWN, parse_case
 from model.output import spreadsheet_safe
+from model.sources import Source
 from model.spec import CauseNode, load_spec
 
 # The app's upload limit; .streamlit/config.toml's server.maxUploadSize must say the same (a test checks).
@@ -59,34 +57,9 @@ VALUE_WORDS = {
 # Each question's help text, from the contract (model/data/contract.toml).
 HELP = {f.name: f.help for f in FIELDS if f.help}
 
-_CONFIDENCE_WORDS = {
-    "primary": "",
-    "secondary": "figure quoted by another source",
-    "mixed": "some figures quoted by another source",
-    "unsure": "figure not confirmed",
-}
-
 
 class UploadError(ValueError):
     """An uploaded file that cannot be read as a CSV of cases; the message says what is wrong in one line."""
-
-
-@dataclass(frozen=True)
-class Source:
-    """A source behind a number: an article paragraph (paraphrased) or a published figure."""
-
-    id: str
-    title: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Link:
-    """One row of the network tying an answer to a cause: its rationale and its sources."""
-
-    row: str
-    why: str
-    sources: tuple[Source, ...]
 
 
 @dataclass(frozen=True)
@@ -98,7 +71,7 @@ class Effect:
     value: str
     p_without: float
     p_with: float
-    links: tuple[Link, ...]
+    links: tuple[LinkNote, ...]
 
     @property
     def delta(self) -> float:
@@ -121,20 +94,6 @@ class AnswerChoice:
     cause: str
     p_before: float
     p_after: float
-
-
-@cache
-def sources() -> dict[str, Source]:
-    """Every source of model/data/sources.toml by id."""
-    raw = tomllib.loads(resources.files("model").joinpath("data/sources.toml").read_text(encoding="utf-8"))
-    found = {}
-    for row in raw.get("paragraph", []):
-        found[row["id"]] = Source(row["id"], f"The article, paragraph {row['id']}", row["summary"])
-    for row in raw.get("citation", []):
-        caution = _CONFIDENCE_WORDS.get(row.get("confidence", "unsure"), _CONFIDENCE_WORDS["unsure"])
-        title = row["reference"] + (f" ({caution})" if caution else "")
-        found[row["id"]] = Source(row["id"], title, row["figures"])
-    return found
 
 
 def field_label(field: str) -> str:
@@ -212,13 +171,8 @@ def _applies(note: LinkNote, field: str, value: Any) -> bool:
     return state not in listed or any(row.state == state for row in odds)
 
 
-def _links(field: str, cause: str, value: Any) -> tuple[Link, ...]:
-    known = sources()
-    return tuple(
-        Link(note.row, note.sourced.why, tuple(known[s] for s in note.sourced.source))
-        for note in link_notes(field, cause)
-        if _applies(note, field, value)
-    )
+def _links(field: str, cause: str, value: Any) -> tuple[LinkNote, ...]:
+    return tuple(note for note in link_notes(field, cause) if _applies(note, field, value))
 
 
 def cause_effects(effects: pd.DataFrame, cause: str) -> list[Effect]:

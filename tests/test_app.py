@@ -17,6 +17,7 @@ from model import present
 from model.batch import output_columns
 from model.explain import answer_effects, link_notes, next_questions
 from model.fields import EVIDENCE_FIELDS, FIELD_BY_NAME, WARNING_SIGNS
+from model.sources import load_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -168,7 +169,7 @@ def test_the_why_panel_explains_a_cause_with_its_links_and_sources() -> None:
     for note in notes:
         assert note.sourced.why in captions
         for source in note.sourced.source:
-            assert present.sources()[source].text in captions
+            assert load_sources()[source].text in captions
 
 
 def test_the_next_question_is_the_networks_and_is_answered_in_place() -> None:
@@ -312,8 +313,8 @@ def test_the_upload_limit_in_the_config_is_the_apps() -> None:
 
 def test_every_source_the_network_and_care_rules_cite_has_words_to_show() -> None:
     cited = {s for _, _, sourced in model.load_spec().sourced_items() for s in sourced.source}
-    assert cited <= set(present.sources())
-    assert all(s.text.strip() and s.title.strip() for s in present.sources().values())
+    assert cited <= set(load_sources())
+    assert all(s.text.strip() and s.title.strip() for s in load_sources().values())
 
 
 def test_a_suggested_answer_sets_a_value_inside_its_network_state() -> None:

@@ -303,10 +303,16 @@ def read_contract(text: str, where: str = "contract") -> Contract:
     yes_no = tuple(tuple(pair) for pair in reading.get("yes_no", ()))
     if not yes_no or any(len(pair) != 2 or not all(isinstance(w, str) for w in pair) for pair in yes_no):
         raise ContractError(f"{where} [reading]: yes_no must list pairs of words, the word for yes first")
+    unknown = _text(reading, "unknown", f"{where} [reading]")
+    if any(unknown in pair for pair in yes_no):
+        raise ContractError(f"{where} [reading]: {unknown!r} means not known; it cannot be a yes/no word")
     groups = tuple(_group(row, f"{where} [[group]] {i + 1}") for i, row in enumerate(raw["group"]))
     group_ids = tuple(g.id for g in groups)
     fields = tuple(_field(row, group_ids, f"{where} [[field]] {i + 1}") for i, row in enumerate(raw["field"]))
     by_name = {f.name: f for f in fields}
+    for field in fields:
+        if unknown in field.choices:
+            raise ContractError(f"{where}: field {field.name!r}: {unknown!r} means not known; it cannot be a value")
     for kind, items in (("group", group_ids), ("field", [f.name for f in fields])):
         repeated = sorted({n for n in items if items.count(n) > 1})
         if repeated:
@@ -331,7 +337,7 @@ def read_contract(text: str, where: str = "contract") -> Contract:
             raise ContractError(f"{where}: a {kind} is listed twice")
     return Contract(
         yes_no,
-        _text(reading, "unknown", f"{where} [reading]"),
+        unknown,
         groups,
         fields,
         signs,

@@ -7,7 +7,6 @@ from importlib import resources
 
 import pytest
 
-from model.batch import output_columns
 from model.fields import (
     FIELD_BY_NAME,
     FIELDS,
@@ -26,18 +25,6 @@ def contract_text() -> str:
 
 def test_every_cause_of_the_network_is_a_cause_of_the_contract_and_back() -> None:
     assert sorted(c.id for c in load_contract().causes) == sorted(load_spec().cause_ids)
-
-
-def test_the_output_columns_are_the_contracts_with_one_probability_per_cause() -> None:
-    causes = load_spec().cause_ids
-    assert output_columns() == [
-        *(f"p_{c}" for c in causes),
-        "top_cause",
-        "care",
-        "care_reasons",
-        "unasked_warning_signs",
-        "error",
-    ]
 
 
 def test_every_question_is_a_question_and_every_field_is_in_a_group() -> None:
@@ -79,6 +66,7 @@ def test_the_yes_no_words_come_from_the_contract() -> None:
         ('[[cause]]\nid = "doms"', '[[cause]]\nid = "muscle_strain"', "a cause is listed twice"),
         ('name = "smoker"', 'name = "sex"', "field 'sex' is defined twice"),
         ("[reading]", "[reeding]", "unknown key 'reeding'"),
+        ('values = ["female", "male"]', 'values = ["female", "male", "unknown"]', "'unknown' means not known"),
     ],
 )
 def test_a_malformed_contract_fails_to_load_naming_the_entry(old: str, new: str, message: str) -> None:

@@ -3,10 +3,7 @@ values get; the causes and output columns it fixes."""
 
 from __future__ import annotations
 
-import decimal
 import difflib
-import math
-import numbers
 import re
 import tomllib
 from dataclasses import dataclass
@@ -14,8 +11,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from model.values import SHOWN_CHARACTERS, Bad, is_blank, is_unknown, parse_choice, parse_number, parse_yesno, show
 
 NOT_A_CASE = "is not a case; expected a mapping of field names to values (a dict or a pandas row)"
 
@@ -35,9 +31,9 @@ class UnknownFieldError(ValueError):
         self.names = names
         parts = []
         for name in names[:NAMES_SHOWN]:
-            close = difflib.get_close_matches(name.strip().lower()[:_SHOWN_CHARACTERS], known, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(name.strip().lower()[:SHOWN_CHARACTERS], known, n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            parts.append(f"{_show(name)}{hint}")
+            parts.append(f"{show(name)}{hint}")
         more = f" and {len(names) - NAMES_SHOWN:,} more" if len(names) > NAMES_SHOWN else ""
         super().__init__(
             f"unknown column{'s' * (len(names) > 1)} {', '.join(parts)}{more}; "
@@ -52,7 +48,7 @@ NAMES_SHOWN = 5
 
 def names_in_words(names: list[str]) -> str:
     """Names for a one-line message: the first NAMES_SHOWN quoted (each cut short if long), then how many more."""
-    shown = ", ".join(_show(name) for name in names[:NAMES_SHOWN])
+    shown = ", ".join(show(name) for name in names[:NAMES_SHOWN])
     return shown + (f" and {len(names) - NAMES_SHOWN:,} more" if len(names) > NAMES_SHOWN else "")
 
 
@@ -64,7 +60,7 @@ class FieldProblem:
 
     @property
     def message(self) -> str:
-        return f"{self.field}: {_show(self.value)} {self.expected}"
+        return f"{self.field}: {show(self.value)} {self.expected}"
 
 
 @dataclass(frozen=True)
@@ -87,14 +83,14 @@ class Field:
     def parse(self, value: Any) -> Any:
         """The value as the contract reads it (None when unknown); raises ValueError with `expected` text."""
         if self.kind == "text":
-            return None if _is_blank(value) else value
-        if _is_unknown(value):
+            return None if is_blank(value) else value
+        if is_unknown(value, UNKNOWN_WORDS):
             return None
         if self.kind == "yesno":
-            return _parse_yesno(value)
+            return parse_yesno(value, YES_WORDS, other_yes_no())
         if self.kind == "choice":
-            return _parse_choice(value, self.choices)
-        return _parse_number(value, self)
+            return parse_choice(value, self.choices)
+        return parse_number(value, self)
 
     @property
     def expected(self) -> str:
@@ -113,116 +109,6 @@ class Field:
 def other_yes_no() -> str:
     """The other spellings of yes and no, in words: "y/n, true/false, 1/0"."""
     return ", ".join(f"{yes}/{no}" for yes, no in load_contract().yes_no[1:])
-
-
-def _show(value: Any) -> str:
-    """The value as an error message quotes it: a string in quotes, anything else as Python writes it, a
-    long one cut short (a 4 MiB cell would otherwise be copied into its row's error)."""
-    if isinstance(value, np.generic):
-        value = value.item()  # True, not np.True_
-    if isinstance(value, str):
-        # a line break or other control character is shown escaped: a message stays one line
-        shown = _CONTROL.sub(lambda c: c[0].encode("unicode_escape").decode("ascii"), value[:_SHOWN_CHARACTERS])
-        if len(value) > _SHOWN_CHARACTERS:
-            return f"'{shown}...' ({len(value):,} characters)"
-        return f"'{shown}'"
-    try:
-        shown = repr(value)
-    except ValueError:  # an int of more than 4,300 digits has no repr (sys.set_int_max_str_digits)
-        return f"an integer of {value.bit_length():,} bits"
-    if len(shown) > _SHOWN_CHARACTERS:
-        return f"{shown[:_SHOWN_CHARACTERS]}... ({len(shown):,} characters)"
-    return shown
-
-
-_SHOWN_CHARACTERS = 80
-# What str.splitlines() breaks at, and the other C0 and C1 control characters.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-# The contract's numbers: an optional sign, ASCII digits, an optional decimal point (7, 7.5, +7, -0, 7.).
-# Python's float() also reads 1_0, 1e3, nan, inf and digits of other scripts; the contract reads none of them.
-_PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?")
-
-
-def _is_blank(value: Any) -> bool:
-    """None, NaN, pandas' NA and NaT, or a string of spaces: a cell left empty."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float | np.floating):
-        return math.isnan(value)
-    return isinstance(value, str) and not value.strip()
-
-
-def _is_unknown(value: Any) -> bool:
-    return _is_blank(value) or (isinstance(value, str) and value.strip().lower() in UNKNOWN_WORDS)
-
-
-class _Bad(ValueError):
-    def __init__(self, expected: str):
-        super().__init__(expected)
-        self.expected = expected
-
-
-def _parse_yesno(value: Any) -> str:
-    # bool and numpy's bool_ (a pandas bool column), and the integers 1 and 0 (numpy's too); not 1.0
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, numbers.Integral) and value in (0, 1):
-        return "yes" if value else "no"
-    if isinstance(value, str) and value.strip().lower() in YES_WORDS:
-        return YES_WORDS[value.strip().lower()]
-    raise _Bad(f"is not yes or no (also accepted: {other_yes_no()})")
-
-
-def _parse_choice(value: Any, choices: tuple[str, ...]) -> str:
-    if not isinstance(value, str):
-        raise _Bad(f"is not one of {', '.join(choices)}")
-    if value.strip().lower() in choices:
-        return value.strip().lower()
-    close = difflib.get_close_matches(value.strip().lower()[:_SHOWN_CHARACTERS], choices, n=1, cutoff=0.6)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    raise _Bad(f"is not one of {', '.join(choices)}{hint}")
-
-
-def _parse_number(value: Any, field: Field) -> float:
-    """The number `value` holds: text in the contract's plain decimals, or a Python or numpy int or float.
-
-    True is not 1 here, and no text Python's float() reads beyond plain decimals (1_0, 1e3, nan) is a number."""
-    if isinstance(value, bool | np.bool_):
-        raise _Bad(f"is not a number; expected {field.expected}")
-    if isinstance(value, str):
-        text = value.strip()
-        if not _PLAIN_DECIMAL.fullmatch(text):
-            raise _Bad(f"is not {_number_words(text)}; expected {field.expected}")
-        number: float | int = float(text)  # inf for more digits than a float holds
-    elif isinstance(value, numbers.Integral):
-        number = int(value)  # compared with the range exactly, however many digits
-    elif isinstance(value, numbers.Real | decimal.Decimal):
-        number = float(value)
-        if math.isnan(number) or math.isinf(number):
-            raise _Bad(f"is not a finite number; expected {field.expected}")
-    else:
-        raise _Bad(f"is not a number; expected {field.expected}")
-    if field.kind == "integer" and isinstance(number, float) and math.isfinite(number) and not number.is_integer():
-        raise _Bad(f"is not a whole number; expected {field.expected}")
-    if (field.low is not None and number < field.low) or (field.high is not None and number > field.high):
-        span = f"{field.low:g}-{field.high:g}" if field.high is not None else f"at least {field.low:g}"
-        raise _Bad(f"is outside {span}")
-    try:
-        read = float(number)
-    except OverflowError:
-        read = math.inf
-    if not math.isfinite(read):
-        raise _Bad(f"is too large to read as a number; expected {field.expected}")
-    return int(read) if field.kind == "integer" else read
-
-
-def _number_words(text: str) -> str:
-    """What a text that is not a plain decimal is not: Python would read some of them (1_0, 1e3, nan)."""
-    try:
-        float(text)
-    except ValueError:
-        return "a number"
-    return "a plain decimal number (such as 7, 7.5 or -0)"
 
 
 CONTRACT = "data/contract.toml"
@@ -296,8 +182,9 @@ def read_contract(text: str, where: str = "contract") -> Contract:
     except tomllib.TOMLDecodeError as exc:
         raise ContractError(f"{where}: not valid TOML: {exc}") from None
     _check_keys(raw, "top", where)
-    for key in sorted(_KEYS["top"] - set(raw)):
-        raise ContractError(f"{where}: '{key}' is missing")
+    missing = sorted(_KEYS["top"] - set(raw))
+    if missing:
+        raise ContractError(f"{where}: {', '.join(repr(k) for k in missing)} missing")
     reading = raw["reading"]
     _check_keys(reading, "reading", f"{where} [reading]")
     yes_no = tuple(tuple(pair) for pair in reading.get("yes_no", ()))
@@ -355,7 +242,7 @@ def load_contract() -> Contract:
 
 def _check_keys(row: Any, kind: str, where: str) -> None:
     if not isinstance(row, dict):
-        raise ContractError(f"{where}: expected a table of keys, got {_show(row)}")
+        raise ContractError(f"{where}: expected a table of keys, got {show(row)}")
     unknown = sorted(set(row) - _KEYS[kind])
     if unknown:
         raise ContractError(
@@ -452,7 +339,7 @@ def parse_case(case: Any) -> dict[str, Any]:
         raw = items.get(field.name)
         try:
             values[field.name] = field.parse(raw)
-        except _Bad as bad:
+        except Bad as bad:
             problems.append(FieldProblem(field.name, raw, bad.expected))
     if problems:
         raise CaseError(problems)

@@ -215,6 +215,7 @@ def test_a_bad_option_is_a_usage_error() -> None:
     assert run(str(DATA / "valid.csv"), "--jobs", "0").exit_code == 2
 
 
+@pytest.mark.slow  # a fresh interpreter on a pseudo-terminal, several seconds
 def test_the_progress_bar_shows_on_a_terminal(tmp_path: Path) -> None:
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal 100 wide

@@ -6,6 +6,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 FAULTS = """
 import resource, sys
 import numpy as np
@@ -30,6 +32,7 @@ def printed_number(script: str, mode: str) -> int:
     return int(done.stdout)
 
 
+@pytest.mark.slow  # two fresh interpreters, several seconds
 def test_scoring_processes_reuse_the_memory_numpy_frees() -> None:
     # By default each large array is mapped afresh, and every page written is a fault; the scorer turns that off.
     assert printed_number(FAULTS, "default") >= 100
@@ -57,6 +60,7 @@ print((rss() - before) // 2**20)
 """
 
 
+@pytest.mark.slow  # two fresh interpreters, several seconds
 def test_the_reading_process_gives_back_the_blocks_it_frees() -> None:
     # MiB still resident after the big blocks are freed
     assert printed_number(HOLES, "default") >= 10

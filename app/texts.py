@@ -6,8 +6,8 @@ from __future__ import annotations
 from typing import Any
 
 from model import present
+from model.fields import UNKNOWN
 
-UNKNOWN = "unknown"
 NOT_A_DIAGNOSIS = (
     "**This is not a diagnosis.** backcheck cannot examine you and does not replace a doctor: its numbers come from "
     "a patient article and published figures, not from your body. If you are worried or the pain is severe, see a "

@@ -14,7 +14,15 @@ import pandas as pd
 from model.care import REASON_SEPARATOR, Column, care_columns
 from model.engine import UNKNOWN, load_engine
 from model.evidence import evidence_from_values
-from model.fields import FIELD_NAMES, FIELDS, WARNING_SIGNS, FieldProblem, UnknownFieldError, names_in_words
+from model.fields import (
+    FIELD_NAMES,
+    FIELDS,
+    WARNING_SIGNS,
+    FieldProblem,
+    UnknownFieldError,
+    load_contract,
+    names_in_words,
+)
 from model.inference import posteriors_array
 from model.spec import load_spec
 
@@ -22,14 +30,9 @@ IMPOSSIBLE = "the network gives this combination of answers probability zero; ch
 
 
 def output_columns() -> list[str]:
-    """The columns scoring adds after the input's own, in order."""
-    return [f"p_{c}" for c in load_spec().cause_ids] + [
-        "top_cause",
-        "care",
-        "care_reasons",
-        "unasked_warning_signs",
-        "error",
-    ]
+    """The columns scoring adds after the input's own, in order (the contract's [[output]] columns)."""
+    causes = load_spec().cause_ids
+    return [name for column in load_contract().outputs for name in column.names(causes)]
 
 
 def check_columns(columns: Iterable[str], keep: Iterable[str] = ()) -> None:

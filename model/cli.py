@@ -52,13 +52,31 @@ def _stopping_on_signals() -> Iterator[None]:
             signal.signal(number, handler)
 
 
+class ScoreCommand(click.Command):
+    """`score`, whose help ends with the case schema's columns as the contract data lists them.
+
+    model.fields (and numpy and pandas with it) is imported only when the help is shown."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        from model.fields import load_contract
+
+        contract = load_contract()
+        with formatter.section("Input columns (any order, each optional; see docs/case-schema.md)"):
+            formatter.write_dl(
+                [(g.id, ", ".join(f.name for f in contract.fields if f.group == g.id)) for g in contract.groups]
+            )
+        with formatter.section("Output columns (after the input's own)"):
+            formatter.write_text(", ".join(o.name for o in contract.outputs))
+        super().format_epilog(ctx, formatter)
+
+
 @click.group()
 @click.version_option(package_name="backcheck")
 def main() -> None:
     """backcheck: likely causes of back pain after exercise, and when to seek care. Not a diagnosis."""
 
 
-@main.command()
+@main.command(cls=ScoreCommand)
 @click.argument("input_path", metavar="INPUT", type=click.Path(dir_okay=True, allow_dash=True))
 @click.option(
     "-o",
@@ -116,10 +134,10 @@ def score(
 ) -> None:
     """Score the cases in INPUT, a CSV file (or - for standard input) with the columns of the case schema.
 
-    The output has every input column unchanged, then p_<cause> for each cause, top_cause, care,
-    care_reasons and error. A row with a bad value keeps its place, with an error naming the column, the
-    value and what was expected. A missing, empty, binary or non-UTF-8 file, a row with too many or too few
-    fields, or a duplicate or unknown column stops the run with one line saying why, and writes nothing.
+    The output has every input column unchanged, then the output columns listed below. A row with a bad
+    value keeps its place, with an error naming the column, the value and what was expected. A missing,
+    empty, binary or non-UTF-8 file, a row with too many or too few fields, or a duplicate or unknown column
+    stops the run with one line saying why, and writes nothing.
 
     Exit status: 0 when the run completed (row errors are counted in the summary), 1 on a problem that
     stopped it (and with --strict when any row has an error), 2 on a mistake in the command itself, 128 plus

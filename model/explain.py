@@ -15,16 +15,27 @@ from model.care import Column, care_columns, care_level
 from model.evidence import evidence_from_values
 from model.fields import FIELD_BY_NAME, parse_case
 from model.inference import marginals, posteriors, posteriors_batch
+from model.sources import Source, load_sources
 from model.spec import ContextNode, FindingNode, NetworkSpec, Sourced, load_spec
 
 
 @dataclass(frozen=True)
 class LinkNote:
-    """One row of the network that ties an answer to a cause, with its source."""
+    """One row of the network that ties an answer to a cause, with its rationale and sources."""
 
     node: str
     row: str
     sourced: Sourced
+
+    @property
+    def why(self) -> str:
+        return self.sourced.why
+
+    @property
+    def sources(self) -> tuple[Source, ...]:
+        """The sources the row cites, as sources.toml gives them."""
+        known = load_sources()
+        return tuple(known[s] for s in self.sourced.source)
 
 
 @dataclass(frozen=True)

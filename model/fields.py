@@ -1,20 +1,18 @@
-"""The case contract: input fields, how their values are read, and the errors bad values get."""
+"""The case contract (model/data/contract.toml): input fields, how their values are read, and the errors bad
+values get; the causes and output columns it fixes."""
 
 from __future__ import annotations
 
-import decimal
 import difflib
-import math
-import numbers
 import re
+import tomllib
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Any
 
-import numpy as np
-import pandas as pd
+from model.values import SHOWN_CHARACTERS, Bad, is_blank, is_unknown, parse_choice, parse_number, parse_yesno, show
 
-YES_WORDS = {"yes": "yes", "y": "yes", "true": "yes", "1": "yes", "no": "no", "n": "no", "false": "no", "0": "no"}
-UNKNOWN_WORDS = {"", "unknown"}
 NOT_A_CASE = "is not a case; expected a mapping of field names to values (a dict or a pandas row)"
 
 
@@ -33,9 +31,9 @@ class UnknownFieldError(ValueError):
         self.names = names
         parts = []
         for name in names[:NAMES_SHOWN]:
-            close = difflib.get_close_matches(name.strip().lower()[:_SHOWN_CHARACTERS], known, n=1, cutoff=0.6)
+            close = difflib.get_close_matches(name.strip().lower()[:SHOWN_CHARACTERS], known, n=1, cutoff=0.6)
             hint = f" (did you mean '{close[0]}'?)" if close else ""
-            parts.append(f"{_show(name)}{hint}")
+            parts.append(f"{show(name)}{hint}")
         more = f" and {len(names) - NAMES_SHOWN:,} more" if len(names) > NAMES_SHOWN else ""
         super().__init__(
             f"unknown column{'s' * (len(names) > 1)} {', '.join(parts)}{more}; "
@@ -50,7 +48,7 @@ NAMES_SHOWN = 5
 
 def names_in_words(names: list[str]) -> str:
     """Names for a one-line message: the first NAMES_SHOWN quoted (each cut short if long), then how many more."""
-    shown = ", ".join(_show(name) for name in names[:NAMES_SHOWN])
+    shown = ", ".join(show(name) for name in names[:NAMES_SHOWN])
     return shown + (f" and {len(names) - NAMES_SHOWN:,} more" if len(names) > NAMES_SHOWN else "")
 
 
@@ -62,12 +60,14 @@ class FieldProblem:
 
     @property
     def message(self) -> str:
-        return f"{self.field}: {_show(self.value)} {self.expected}"
+        return f"{self.field}: {show(self.value)} {self.expected}"
 
 
 @dataclass(frozen=True)
 class Field:
-    """One input column. kind: text, choice, yesno, integer or number."""
+    """One input column. kind: text, choice, yesno, integer or number; the words are the contract's (see the
+    comment at the top of model/data/contract.toml): `question` as the app asks it, `meaning` for the schema,
+    `help` the app's help text ("" where there is none)."""
 
     name: str
     kind: str
@@ -75,24 +75,28 @@ class Field:
     choices: tuple[str, ...] = ()
     low: float | None = None
     high: float | None = None
+    unit: str = ""
+    question: str = ""
+    meaning: str = ""
+    help: str = ""
 
     def parse(self, value: Any) -> Any:
         """The value as the contract reads it (None when unknown); raises ValueError with `expected` text."""
         if self.kind == "text":
-            return None if _is_blank(value) else value
-        if _is_unknown(value):
+            return None if is_blank(value) else value
+        if is_unknown(value, UNKNOWN_WORDS):
             return None
         if self.kind == "yesno":
-            return _parse_yesno(value)
+            return parse_yesno(value, YES_WORDS, other_yes_no())
         if self.kind == "choice":
-            return _parse_choice(value, self.choices)
-        return _parse_number(value, self)
+            return parse_choice(value, self.choices)
+        return parse_number(value, self)
 
     @property
     def expected(self) -> str:
         """What a valid value looks like, in words."""
         if self.kind == "yesno":
-            return "yes or no (also y/n, true/false, 1/0)"
+            return f"yes or no (also {other_yes_no()})"
         if self.kind == "choice":
             return "one of " + ", ".join(self.choices)
         if self.kind == "integer":
@@ -102,204 +106,215 @@ class Field:
         return "any text"
 
 
-def _show(value: Any) -> str:
-    """The value as an error message quotes it: a string in quotes, anything else as Python writes it, a
-    long one cut short (a 4 MiB cell would otherwise be copied into its row's error)."""
-    if isinstance(value, np.generic):
-        value = value.item()  # True, not np.True_
-    if isinstance(value, str):
-        # a line break or other control character is shown escaped: a message stays one line
-        shown = _CONTROL.sub(lambda c: c[0].encode("unicode_escape").decode("ascii"), value[:_SHOWN_CHARACTERS])
-        if len(value) > _SHOWN_CHARACTERS:
-            return f"'{shown}...' ({len(value):,} characters)"
-        return f"'{shown}'"
+def other_yes_no() -> str:
+    """The other spellings of yes and no, in words: "y/n, true/false, 1/0"."""
+    return ", ".join(f"{yes}/{no}" for yes, no in load_contract().yes_no[1:])
+
+
+CONTRACT = "data/contract.toml"
+KINDS = ("text", "yesno", "choice", "integer", "number")
+_NUMBERS = ("integer", "number")
+# Every key an entry of the contract may have; anything else is most likely a misspelt one.
+_KEYS = {
+    "top": {"warning_signs", "reading", "group", "field", "cause", "output"},
+    "reading": {"yes_no", "unknown"},
+    "group": {"id", "title"},
+    "field": {"name", "group", "kind", "values", "low", "high", "unit", "question", "meaning", "help"},
+    "cause": {"id", "meaning", "article"},
+    "output": {"name", "meaning"},
+}
+# The placeholder in an output column's name that stands for each cause id in turn (p_<cause id>).
+CAUSE_PLACEHOLDER = "<cause id>"
+_NAME = re.compile(r"[a-z][a-z0-9_]*")
+
+
+class ContractError(ValueError):
+    """The contract data (model/data/contract.toml) is malformed; the message names the entry and the key."""
+
+
+@dataclass(frozen=True)
+class Group:
+    """A group of fields, as the schema lists them under one heading."""
+
+    id: str
+    title: str
+
+
+@dataclass(frozen=True)
+class Cause:
+    """A candidate cause whose id the contract fixes: what it is, and the article paragraphs behind it."""
+
+    id: str
+    meaning: str
+    article: str
+
+
+@dataclass(frozen=True)
+class OutputColumn:
+    """A column batch scoring adds; a name with CAUSE_PLACEHOLDER stands for one column per cause."""
+
+    name: str
+    meaning: str
+
+    def names(self, cause_ids: tuple[str, ...]) -> list[str]:
+        if CAUSE_PLACEHOLDER in self.name:
+            return [self.name.replace(CAUSE_PLACEHOLDER, cause) for cause in cause_ids]
+        return [self.name]
+
+
+@dataclass(frozen=True)
+class Contract:
+    """The contract as model/data/contract.toml states it, checked."""
+
+    yes_no: tuple[tuple[str, str], ...]
+    unknown: str
+    groups: tuple[Group, ...]
+    fields: tuple[Field, ...]
+    warning_signs: tuple[str, ...]
+    causes: tuple[Cause, ...]
+    outputs: tuple[OutputColumn, ...]
+
+
+def read_contract(text: str, where: str = "contract") -> Contract:
+    """The contract in `text` (TOML, as model/data/contract.toml); raises ContractError naming what is wrong."""
     try:
-        shown = repr(value)
-    except ValueError:  # an int of more than 4,300 digits has no repr (sys.set_int_max_str_digits)
-        return f"an integer of {value.bit_length():,} bits"
-    if len(shown) > _SHOWN_CHARACTERS:
-        return f"{shown[:_SHOWN_CHARACTERS]}... ({len(shown):,} characters)"
-    return shown
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ContractError(f"{where}: not valid TOML: {exc}") from None
+    _check_keys(raw, "top", where)
+    missing = sorted(_KEYS["top"] - set(raw))
+    if missing:
+        raise ContractError(f"{where}: {', '.join(repr(k) for k in missing)} missing")
+    reading = raw["reading"]
+    _check_keys(reading, "reading", f"{where} [reading]")
+    yes_no = tuple(tuple(pair) for pair in reading.get("yes_no", ()))
+    if not yes_no or any(len(pair) != 2 or not all(isinstance(w, str) for w in pair) for pair in yes_no):
+        raise ContractError(f"{where} [reading]: yes_no must list pairs of words, the word for yes first")
+    unknown = _text(reading, "unknown", f"{where} [reading]")
+    if any(unknown in pair for pair in yes_no):
+        raise ContractError(f"{where} [reading]: {unknown!r} means not known; it cannot be a yes/no word")
+    groups = tuple(_group(row, f"{where} [[group]] {i + 1}") for i, row in enumerate(raw["group"]))
+    group_ids = tuple(g.id for g in groups)
+    fields = tuple(_field(row, group_ids, f"{where} [[field]] {i + 1}") for i, row in enumerate(raw["field"]))
+    by_name = {f.name: f for f in fields}
+    for field in fields:
+        if unknown in field.choices:
+            raise ContractError(f"{where}: field {field.name!r}: {unknown!r} means not known; it cannot be a value")
+    for kind, items in (("group", group_ids), ("field", [f.name for f in fields])):
+        repeated = sorted({n for n in items if items.count(n) > 1})
+        if repeated:
+            raise ContractError(f"{where}: {kind} {', '.join(repr(n) for n in repeated)} is defined twice")
+    signs = tuple(raw["warning_signs"])
+    for sign in signs:
+        if sign not in by_name or by_name[sign].kind != "yesno":
+            raise ContractError(f"{where}: warning sign {sign!r} is not a yes/no field")
+    if len(set(signs)) != len(signs):
+        raise ContractError(f"{where}: warning_signs lists a field twice")
+    causes = []
+    for i, row in enumerate(raw["cause"]):
+        _check_keys(row, "cause", f"{where} [[cause]] {i + 1}")
+        cause = Cause(**{key: _text(row, key, f"{where} [[cause]] {i + 1}") for key in ("id", "meaning", "article")})
+        causes.append(cause)
+    outputs = []
+    for i, row in enumerate(raw["output"]):
+        _check_keys(row, "output", f"{where} [[output]] {i + 1}")
+        outputs.append(OutputColumn(*(_text(row, key, f"{where} [[output]] {i + 1}") for key in ("name", "meaning"))))
+    for kind, items in (("cause", [c.id for c in causes]), ("output column", [o.name for o in outputs])):
+        if len(set(items)) != len(items):
+            raise ContractError(f"{where}: a {kind} is listed twice")
+    return Contract(
+        yes_no,
+        unknown,
+        groups,
+        fields,
+        signs,
+        tuple(causes),
+        tuple(outputs),
+    )
 
 
-_SHOWN_CHARACTERS = 80
-# What str.splitlines() breaks at, and the other C0 and C1 control characters.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-# The contract's numbers: an optional sign, ASCII digits, an optional decimal point (7, 7.5, +7, -0, 7.).
-# Python's float() also reads 1_0, 1e3, nan, inf and digits of other scripts; the contract reads none of them.
-_PLAIN_DECIMAL = re.compile(r"[+-]?[0-9]+(?:\.[0-9]*)?")
+@cache
+def load_contract() -> Contract:
+    """The built-in contract, model/data/contract.toml, read and checked once."""
+    text = resources.files("model").joinpath(CONTRACT).read_text(encoding="utf-8")
+    return read_contract(text, "model/" + CONTRACT)
 
 
-def _is_blank(value: Any) -> bool:
-    """None, NaN, pandas' NA and NaT, or a string of spaces: a cell left empty."""
-    if value is None or value is pd.NA or value is pd.NaT:
-        return True
-    if isinstance(value, float | np.floating):
-        return math.isnan(value)
-    return isinstance(value, str) and not value.strip()
+def _check_keys(row: Any, kind: str, where: str) -> None:
+    if not isinstance(row, dict):
+        raise ContractError(f"{where}: expected a table of keys, got {show(row)}")
+    unknown = sorted(set(row) - _KEYS[kind])
+    if unknown:
+        raise ContractError(
+            f"{where}: unknown key {', '.join(repr(k) for k in unknown)}; the keys are {', '.join(sorted(_KEYS[kind]))}"
+        )
 
 
-def _is_unknown(value: Any) -> bool:
-    return _is_blank(value) or (isinstance(value, str) and value.strip().lower() in UNKNOWN_WORDS)
+def _text(row: dict[str, Any], key: str, where: str, required: bool = True) -> str:
+    value = row.get(key, "")
+    if not isinstance(value, str) or (required and not value.strip()):
+        raise ContractError(f"{where}: '{key}' must be {'a non-empty' if required else 'a'} text")
+    return value
 
 
-class _Bad(ValueError):
-    def __init__(self, expected: str):
-        super().__init__(expected)
-        self.expected = expected
+def _group(row: Any, where: str) -> Group:
+    _check_keys(row, "group", where)
+    return Group(_text(row, "id", where), _text(row, "title", where))
 
 
-def _parse_yesno(value: Any) -> str:
-    # bool and numpy's bool_ (a pandas bool column), and the integers 1 and 0 (numpy's too); not 1.0
-    if isinstance(value, bool | np.bool_):
-        return "yes" if value else "no"
-    if isinstance(value, numbers.Integral) and value in (0, 1):
-        return "yes" if value else "no"
-    if isinstance(value, str) and value.strip().lower() in YES_WORDS:
-        return YES_WORDS[value.strip().lower()]
-    raise _Bad("is not yes or no (also accepted: y/n, true/false, 1/0)")
+def _field(row: Any, group_ids: tuple[str, ...], where: str) -> Field:
+    _check_keys(row, "field", where)
+    name = _text(row, "name", where)
+    where = f"{where} ('{name}')"
+    if not _NAME.fullmatch(name):
+        raise ContractError(f"{where}: a name is lower-case letters, digits and underscores")
+    kind = _text(row, "kind", where)
+    if kind not in KINDS:
+        raise ContractError(f"{where}: kind {kind!r} is not one of {', '.join(KINDS)}")
+    group = _text(row, "group", where)
+    if group not in group_ids:
+        raise ContractError(f"{where}: group {group!r} is not one of {', '.join(group_ids)}")
+    values = tuple(row.get("values", ()))
+    if (kind == "choice") != bool(values):
+        raise ContractError(f"{where}: 'values' lists the choices of a choice field, and only of one")
+    if any(not isinstance(v, str) or not _NAME.fullmatch(v) for v in values) or len(set(values)) != len(values):
+        raise ContractError(f"{where}: values are distinct lower-case words (letters, digits, underscores)")
+    low, high = row.get("low"), row.get("high")
+    if kind in _NUMBERS:
+        if not isinstance(low, int | float) or (high is not None and not isinstance(high, int | float)):
+            raise ContractError(f"{where}: a number field needs a numeric 'low' (and may have a 'high')")
+        if kind == "integer" and high is None:
+            raise ContractError(f"{where}: an integer field needs a 'high'")
+        if high is not None and high <= low:
+            raise ContractError(f"{where}: 'high' ({high:g}) must be above 'low' ({low:g})")
+    elif low is not None or high is not None or "unit" in row:
+        raise ContractError(f"{where}: only a number field has 'low', 'high' or 'unit'")
+    question = _text(row, "question", where, required=kind != "text")
+    if question and not question.endswith("?"):
+        raise ContractError(f"{where}: a question ends with '?'")
+    return Field(
+        name,
+        kind,
+        group,
+        values,
+        low,
+        high,
+        unit=_text(row, "unit", where, required=False),
+        question=question,
+        meaning=_text(row, "meaning", where, required=False),
+        help=_text(row, "help", where, required=False),
+    )
 
 
-def _parse_choice(value: Any, choices: tuple[str, ...]) -> str:
-    if not isinstance(value, str):
-        raise _Bad(f"is not one of {', '.join(choices)}")
-    if value.strip().lower() in choices:
-        return value.strip().lower()
-    close = difflib.get_close_matches(value.strip().lower()[:_SHOWN_CHARACTERS], choices, n=1, cutoff=0.6)
-    hint = f" (did you mean '{close[0]}'?)" if close else ""
-    raise _Bad(f"is not one of {', '.join(choices)}{hint}")
-
-
-def _parse_number(value: Any, field: Field) -> float:
-    """The number `value` holds: text in the contract's plain decimals, or a Python or numpy int or float.
-
-    True is not 1 here, and no text Python's float() reads beyond plain decimals (1_0, 1e3, nan) is a number."""
-    if isinstance(value, bool | np.bool_):
-        raise _Bad(f"is not a number; expected {field.expected}")
-    if isinstance(value, str):
-        text = value.strip()
-        if not _PLAIN_DECIMAL.fullmatch(text):
-            raise _Bad(f"is not {_number_words(text)}; expected {field.expected}")
-        number: float | int = float(text)  # inf for more digits than a float holds
-    elif isinstance(value, numbers.Integral):
-        number = int(value)  # compared with the range exactly, however many digits
-    elif isinstance(value, numbers.Real | decimal.Decimal):
-        number = float(value)
-        if math.isnan(number) or math.isinf(number):
-            raise _Bad(f"is not a finite number; expected {field.expected}")
-    else:
-        raise _Bad(f"is not a number; expected {field.expected}")
-    if field.kind == "integer" and isinstance(number, float) and math.isfinite(number) and not number.is_integer():
-        raise _Bad(f"is not a whole number; expected {field.expected}")
-    if (field.low is not None and number < field.low) or (field.high is not None and number > field.high):
-        span = f"{field.low:g}-{field.high:g}" if field.high is not None else f"at least {field.low:g}"
-        raise _Bad(f"is outside {span}")
-    try:
-        read = float(number)
-    except OverflowError:
-        read = math.inf
-    if not math.isfinite(read):
-        raise _Bad(f"is too large to read as a number; expected {field.expected}")
-    return int(read) if field.kind == "integer" else read
-
-
-def _number_words(text: str) -> str:
-    """What a text that is not a plain decimal is not: Python would read some of them (1_0, 1e3, nan)."""
-    try:
-        float(text)
-    except ValueError:
-        return "a number"
-    return "a plain decimal number (such as 7, 7.5 or -0)"
-
-
-_YN = "yesno"
-FIELDS: tuple[Field, ...] = (
-    Field("case_id", "text", "context"),
-    Field(
-        "activity",
-        "choice",
-        "context",
-        choices=(
-            "lifting",
-            "deadlift",
-            "squats",
-            "running",
-            "walking",
-            "jumping",
-            "swimming",
-            "sitting",
-            "bending",
-            "yoga",
-            "other",
-        ),
-    ),
-    Field("age", "integer", "context", low=10, high=110),
-    Field("sex", "choice", "context", choices=("female", "male")),
-    Field("new_to_activity", _YN, "context"),
-    Field("more_than_usual", _YN, "context"),
-    Field("warmed_up", _YN, "context"),
-    Field("fall_or_impact", _YN, "context"),
-    Field("overweight", _YN, "context"),
-    Field("sedentary", _YN, "context"),
-    Field("known_spine_condition", _YN, "context"),
-    Field("major_trauma", _YN, "context"),
-    Field("smoker", _YN, "context"),
-    Field("onset", "choice", "symptom", choices=("during", "after_hours", "next_day")),
-    Field("duration_days", "number", "symptom", low=0),
-    Field("severity", "number", "symptom", low=0, high=10),
-    Field("numbness", "choice", "symptom", choices=("none", "local", "legs")),
-    Field("radiating_pain", "choice", "symptom", choices=("none", "buttock_thigh", "below_knee")),
-    Field("bruising", _YN, "symptom"),
-    Field("swelling", _YN, "symptom"),
-    Field("night_pain", _YN, "symptom"),
-    Field("worse_cough_breath", _YN, "symptom"),
-    Field("pain_bending_forward", _YN, "symptom"),
-    Field("straight_leg_raise", "choice", "symptom", choices=("positive", "negative")),
-    Field("morning_stiffness", _YN, "symptom"),
-    Field("relieved_by_rest", _YN, "symptom"),
-    Field("abdominal_pain", _YN, "symptom"),
-    Field("headache_dizziness", _YN, "symptom"),
-    Field("loss_of_consciousness", _YN, "symptom"),
-    Field("thoracic_pain", _YN, "symptom"),
-    Field("pain_constant", _YN, "symptom"),
-    Field("both_legs", _YN, "symptom"),
-    Field("weakness_worsening", _YN, "symptom"),
-    Field("leg_pain_walking_eased_sitting", _YN, "symptom"),
-    Field("improves_with_exercise", _YN, "symptom"),
-    Field("flank_pain", _YN, "symptom"),
-    Field("saddle_numbness", _YN, "warning"),
-    Field("bladder_bowel_change", _YN, "warning"),
-    Field("leg_weakness", _YN, "warning"),
-    Field("fever", _YN, "warning"),
-    Field("cancer_history", _YN, "warning"),
-    Field("weight_loss", _YN, "warning"),
-    Field("urinary_symptoms", _YN, "warning"),
-    Field("steroid_use", _YN, "risk"),
-    Field("osteoporosis", _YN, "risk"),
-    Field("immunosuppressed", _YN, "risk"),
-    Field("iv_drug_use", _YN, "risk"),
-    Field("recent_infection_or_procedure", _YN, "risk"),
-    Field("blood_thinners", _YN, "risk"),
-)
+_CONTRACT = load_contract()
+UNKNOWN = _CONTRACT.unknown
+# The words a yes/no field reads, and what each means: "y" is "yes", "0" is "no".
+YES_WORDS = {word: answer for pair in _CONTRACT.yes_no for word, answer in zip(pair, _CONTRACT.yes_no[0], strict=True)}
+UNKNOWN_WORDS = {"", UNKNOWN}
+FIELDS: tuple[Field, ...] = _CONTRACT.fields
 # The red-flag questions guidelines ask before a person is reassured (the contract's "Warning signs"): a "yes"
 # never leaves care at self-care, and "no warning signs" may be said only when every one was answered "no".
-WARNING_SIGNS: tuple[str, ...] = (
-    "saddle_numbness",
-    "bladder_bowel_change",
-    "leg_weakness",
-    "weakness_worsening",
-    "both_legs",
-    "major_trauma",
-    "loss_of_consciousness",
-    "fever",
-    "cancer_history",
-    "weight_loss",
-    "steroid_use",
-    "immunosuppressed",
-    "iv_drug_use",
-    "thoracic_pain",
-    "pain_constant",
-)
+WARNING_SIGNS: tuple[str, ...] = _CONTRACT.warning_signs
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
 FIELD_NAMES = tuple(FIELD_BY_NAME)
 EVIDENCE_FIELDS = tuple(f.name for f in FIELDS if f.kind != "text")
@@ -324,7 +339,7 @@ def parse_case(case: Any) -> dict[str, Any]:
         raw = items.get(field.name)
         try:
             values[field.name] = field.parse(raw)
-        except _Bad as bad:
+        except Bad as bad:
             problems.append(FieldProblem(field.name, raw, bad.expected))
     if problems:
         raise CaseError(problems)

@@ -2,30 +2,42 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from model.engine import load_engine
 from model.network import reference_eliminator
 from model.spec import PRESENT, load_spec
 
+if TYPE_CHECKING:
+    from pgmpy.inference import VariableElimination
 
-def reference_marginals(evidence: dict[str, str], nodes: tuple[str, ...]) -> dict[str, dict[str, float]]:
-    """{node: {state: P(state | evidence)}} by pgmpy's exact variable elimination (the reference).
+
+def reference_marginals(
+    evidence: dict[str, str], nodes: tuple[str, ...], eliminator: VariableElimination | None = None
+) -> dict[str, dict[str, float]]:
+    """{node: {state: P(state | evidence)}} by pgmpy's exact variable elimination (the reference), over the built-in
+    network or over `eliminator`'s (model.network.eliminator(model) for any other).
 
     One query per node: pgmpy's multi-variable query can build a joint table of tens of GiB here.
     """
-    eliminator = reference_eliminator()
+    if eliminator is None:
+        eliminator = reference_eliminator()
     out = {}
     for node in nodes:
         factor = eliminator.query([node], evidence=evidence, show_progress=False)
-        out[node] = {state: float(factor.get_value(**{node: state})) for state in load_spec().states(node)}
+        out[node] = {state: float(factor.get_value(**{node: state})) for state in factor.state_names[node]}
     return out
 
 
-def reference_posteriors(evidence: dict[str, str], nodes: tuple[str, ...] | None = None) -> dict[str, float]:
-    """P(present | evidence) for each cause (or each binary node in `nodes`), by pgmpy's exact VE."""
+def reference_posteriors(
+    evidence: dict[str, str], nodes: tuple[str, ...] | None = None, eliminator: VariableElimination | None = None
+) -> dict[str, float]:
+    """P(present | evidence) for each cause (or each binary node in `nodes`), by pgmpy's exact VE (see
+    reference_marginals)."""
     nodes = nodes or load_spec().cause_ids
-    return {node: dist[PRESENT] for node, dist in reference_marginals(evidence, nodes).items()}
+    return {node: dist[PRESENT] for node, dist in reference_marginals(evidence, nodes, eliminator).items()}
 
 
 def marginals(evidence: dict[str, str], nodes: tuple[str, ...]) -> dict[str, dict[str, float]]:

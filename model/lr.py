@@ -15,17 +15,16 @@ A flag may be a context answer (age, a fall) as well as a symptom: the ratio is 
 from __future__ import annotations
 
 import math
-import warnings
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
-with warnings.catch_warnings():
-    # pgmpy 1.1 announces on import that an estimator module we never use will move.
-    warnings.simplefilter("ignore", FutureWarning)
-    from pgmpy.inference import VariableElimination
-
+from model.inference import reference_marginals
 from model.spec import ABSENT, PRESENT, load_spec
+
+if TYPE_CHECKING:
+    from pgmpy.inference import VariableElimination
 
 
 @dataclass(frozen=True)
@@ -56,9 +55,9 @@ def _given(ve: VariableElimination, context: dict[str, str] | None) -> dict[str,
 
 
 def _probability(ve: VariableElimination, node: str, states: tuple[str, ...], evidence: dict[str, str]) -> float:
-    """P(node in states | evidence), one variable per query (pgmpy's joint queries are huge here)."""
-    factor = ve.query([node], evidence=evidence, show_progress=False)
-    return float(sum(factor.get_value(**{node: s}) for s in states))
+    """P(node in states | evidence)."""
+    distribution = reference_marginals(evidence, (node,), ve)[node]
+    return float(sum(distribution[s] for s in states))
 
 
 def implied_lr(

@@ -2,19 +2,17 @@
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import Any
 
 import pandas as pd
 
 from model.evidence import evidence_from_case
 from model.explain import LinkNote, link_notes, representative_value
+from model.fields import FIELDS, UNKNOWN
+from model.sources import Source
 from model.spec import CauseNode, load_spec
 
-UNKNOWN = "unknown"
 # An effect smaller than this (half a percentage point) is shown as "no real effect".
 NOTABLE_DELTA = 0.005
 
@@ -43,84 +41,8 @@ VALUE_WORDS = {
     "from_60_to_69": "60 to 69",
 }
 
-# What each question means, from the "meaning" column of docs/case-schema.md.
-HELP = {
-    "activity": "What the pain followed. Lifting: a heavy object or weight training in general. Jumping includes "
-    "trampolines. Sitting: long sitting (work, games). Bending: bending forward. Other: e.g. digging a garden.",
-    "age": "Age in whole years.",
-    "new_to_activity": "A beginner, or the first sessions after a long break.",
-    "more_than_usual": "Longer, faster, heavier or longer without rest than you are used to.",
-    "warmed_up": "Warmed up before the activity.",
-    "fall_or_impact": "A fall, slip, bad landing, or a hit (e.g. the trampoline frame).",
-    "sedentary": "Sedentary work or lifestyle.",
-    "known_spine_condition": "A diagnosed spine condition: disc degeneration (osteochondrosis), disc hernia or "
-    "protrusion, curvature.",
-    "onset": "During or right after the activity; later the same day; the next morning or later.",
-    "duration_days": "Days since the pain began.",
-    "severity": "Worst pain: 0 none, 10 worst imaginable.",
-    "numbness": "Reduced skin sensation over the back, or numb legs.",
-    "radiating_pain": "Pain spreading into the buttock or back of the thigh, or down past the knee to the shin.",
-    "night_pain": "Pain that gets worse at night or at rest in a comfortable position.",
-    "worse_cough_breath": "Worse on coughing, deep breathing or straightening up.",
-    "pain_bending_forward": "Leaning forward is very painful or nearly impossible.",
-    "straight_leg_raise": "Lying on your back, lift the straight leg on the painful side: positive if this brings "
-    "pain that shoots to the back or leg.",
-    "morning_stiffness": "Stiff in the morning, easing after moving about.",
-    "relieved_by_rest": "Rest brings clear relief.",
-    "abdominal_pain": "The stomach or lower abdomen hurts too.",
-    "headache_dizziness": "Headaches or dizziness with the back or neck pain.",
-    "loss_of_consciousness": "Passed out or fainted, at the injury or with the pain.",
-    "major_trauma": "Significant trauma: a fall from above standing height, a road accident, a heavy blow (a slip or a "
-    "bad landing on a trampoline is a fall or impact, not this).",
-    "smoker": "Smokes now, or smoked for many years.",
-    "thoracic_pain": "Pain in the middle or upper back, between or below the shoulder blades.",
-    "pain_constant": "Constant pain that no position, movement or rest eases.",
-    "both_legs": "Pain, numbness or weakness in both legs.",
-    "weakness_worsening": "Leg weakness that is spreading or getting worse by the hour or the day.",
-    "leg_pain_walking_eased_sitting": "Leg pain or heaviness that comes on when walking or standing and eases on "
-    "sitting or bending forward.",
-    "improves_with_exercise": "The pain and stiffness ease with exercise and not with rest.",
-    "flank_pain": "Pain in the side, below the ribs, that may spread towards the groin.",
-    "steroid_use": "Has taken steroid tablets (e.g. prednisolone) for three months or more.",
-    "osteoporosis": "Diagnosed osteoporosis, or a bone broken before by a minor fall.",
-    "immunosuppressed": "A weakened immune system: HIV, chemotherapy, an organ transplant or other "
-    "immune-suppressing medicine.",
-    "iv_drug_use": "Injects drugs.",
-    "recent_infection_or_procedure": "In the past three months: a bacterial infection (urine, skin, blood), or a "
-    "spinal operation, injection or catheter.",
-    "blood_thinners": "Takes blood-thinning medicine (warfarin, apixaban, rivaroxaban, heparin, ...).",
-    "saddle_numbness": "Numbness around the groin, buttocks or inner thighs.",
-    "bladder_bowel_change": "New trouble passing or holding urine or stool.",
-    "leg_weakness": "A leg or foot getting weaker.",
-    "cancer_history": "Ever had cancer.",
-    "weight_loss": "Weight loss you cannot explain.",
-    "urinary_symptoms": "Pain or burning on passing urine, or blood in it.",
-}
-
-_CONFIDENCE_WORDS = {
-    "primary": "",
-    "secondary": "figure quoted by another source",
-    "mixed": "some figures quoted by another source",
-    "unsure": "figure not confirmed",
-}
-
-
-@dataclass(frozen=True)
-class Source:
-    """A source behind a number: an article paragraph (paraphrased) or a published figure."""
-
-    id: str
-    title: str
-    text: str
-
-
-@dataclass(frozen=True)
-class Link:
-    """One row of the network tying an answer to a cause: its rationale and its sources."""
-
-    row: str
-    why: str
-    sources: tuple[Source, ...]
+# Each question's help text, from the contract (model/data/contract.toml).
+HELP = {f.name: f.help for f in FIELDS if f.help}
 
 
 @dataclass(frozen=True)
@@ -132,7 +54,7 @@ class Effect:
     value: str
     p_without: float
     p_with: float
-    links: tuple[Link, ...]
+    links: tuple[LinkNote, ...]
 
     @property
     def delta(self) -> float:
@@ -142,24 +64,6 @@ class Effect:
     def sources(self) -> tuple[Source, ...]:
         """The sources behind all of its links, each once, in order of first citation."""
         return tuple({s.id: s for link in self.links for s in link.sources}.values())
-
-
-@cache
-def sources() -> dict[str, Source]:
-    """Every source of model/data/sources.toml by id."""
-    raw = tomllib.loads(resources.files("model").joinpath("data/sources.toml").read_text(encoding="utf-8"))
-    found = {}
-    article = raw["article"]
-    sections = {row["id"]: row["title"] for row in raw["section"]}
-    for row in raw.get("paragraph", []):
-        section, number = row["id"].split(".")
-        title = f'"{article["title"]}" ({article["kind"]}), section "{sections[section]}", paragraph {number}'
-        found[row["id"]] = Source(row["id"], title, row["summary"])
-    for row in raw.get("citation", []):
-        caution = _CONFIDENCE_WORDS.get(row.get("confidence", "unsure"), _CONFIDENCE_WORDS["unsure"])
-        title = row["reference"] + (f" ({caution})" if caution else "")
-        found[row["id"]] = Source(row["id"], title, row["figures"])
-    return found
 
 
 def field_label(field: str) -> str:
@@ -232,13 +136,8 @@ def _applies(note: LinkNote, field: str, value: Any) -> bool:
     return state not in listed or any(row.state == state for row in odds)
 
 
-def _links(field: str, cause: str, value: Any) -> tuple[Link, ...]:
-    known = sources()
-    return tuple(
-        Link(note.row, note.sourced.why, tuple(known[s] for s in note.sourced.source))
-        for note in link_notes(field, cause)
-        if _applies(note, field, value)
-    )
+def _links(field: str, cause: str, value: Any) -> tuple[LinkNote, ...]:
+    return tuple(note for note in link_notes(field, cause) if _applies(note, field, value))
 
 
 def cause_effects(effects: pd.DataFrame, cause: str) -> list[Effect]:

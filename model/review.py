@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import tomllib
-from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,30 +9,11 @@ import pandas as pd
 
 from model.graph import node_kind
 from model.inference import marginals
+from model.sources import load_sources
 from model.spec import PRESENT, ContextNode, FindingNode, NetworkSpec, Sourced
 
 if TYPE_CHECKING:
     from pgmpy.models import DiscreteBayesianNetwork
-
-
-@dataclass(frozen=True)
-class Source:
-    """An article paragraph (paraphrased) or a published figure, as model/data/sources.toml lists it."""
-
-    id: str
-    kind: str
-    text: str
-
-
-@cache
-def load_sources() -> dict[str, Source]:
-    """Every source the network may cite, by id: article paragraphs and published figures."""
-    text = resources.files("model").joinpath("data/sources.toml").read_text(encoding="utf-8")
-    raw = tomllib.loads(text)
-    sources = {p["id"]: Source(p["id"], "article", p["summary"]) for p in raw.get("paragraph", [])}
-    for c in raw.get("citation", []):
-        sources[c["id"]] = Source(c["id"], "citation", f"{c['reference']}: {c['figures']}")
-    return sources
 
 
 def node_states(spec: NetworkSpec) -> pd.DataFrame:
@@ -74,7 +51,7 @@ def prior_by_activity(spec: NetworkSpec, causes: tuple[str, ...] | None = None) 
 
 def _source_text(source: tuple[str, ...]) -> str:
     known = load_sources()
-    return " | ".join(f"{s}: {known[s].text}" if s in known else f"{s}: (not in sources.toml)" for s in source)
+    return " | ".join(f"{s}: {known[s].line}" if s in known else f"{s}: (not in sources.toml)" for s in source)
 
 
 def _row(row: str, value: str, sourced: Sourced) -> dict[str, str]:

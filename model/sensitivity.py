@@ -4,24 +4,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import warnings
 from collections.abc import Iterable
 from typing import Any
 
 import pandas as pd
 from matplotlib.axes import Axes
 
-with warnings.catch_warnings():
-    # pgmpy 1.1 announces on import that an estimator module we never use will move.
-    warnings.simplefilter("ignore", FutureWarning)
-    from pgmpy.inference import VariableElimination
-
 from model.care import care_level
-from model.inference import posteriors
-from model.network import build_network
-from model.spec import PRESENT, CauseNode, FindingNode, NetworkSpec, OddsRow, load_spec
+from model.fields import UNKNOWN
+from model.inference import posteriors, reference_posteriors
+from model.network import build_network, eliminator
+from model.spec import CauseNode, FindingNode, NetworkSpec, OddsRow, load_spec
 
-UNKNOWN = "(unknown)"
 # Below this swing a bar is too short to carry a label at each end.
 _NARROW = 0.08
 
@@ -151,13 +145,8 @@ def sweep(
     causes = tuple(causes)
     rows = {}
     for value, spec in variants.items():
-        ve = VariableElimination(build_network(spec))
         needed = (*causes, *spec.cause_ids) if answers is not None else causes
-        # One variable per query: a joint query over several causes builds an enormous table here.
-        probs = {
-            c: float(ve.query([c], evidence=evidence, show_progress=False).get_value(**{c: PRESENT}))
-            for c in dict.fromkeys(needed)
-        }
+        probs = reference_posteriors(evidence, tuple(dict.fromkeys(needed)), eliminator(build_network(spec)))
         row: dict[str, Any] = {c: probs[c] for c in causes}
         if answers is not None:
             row["care"] = care_level(answers, {c: probs[c] for c in spec.cause_ids}).level

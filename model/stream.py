@@ -37,7 +37,7 @@ BLOCK_BYTES = 2 * 2**20
 # This many blocks make one chunk of rows scored together: about 80,000 rows of the contract's 34 fields.
 # Bigger chunks spread the engine's per-plan work over more rows; smaller ones bound each process's memory.
 CHUNK_BLOCKS = 4
-# Towards the end of a file, a chunk takes at most this share of the blocks left (_chunk_sizes).
+# Towards the end of a file, a chunk takes at most this share of the blocks left (chunk_sizes).
 _TAIL_SHARE = 4
 # CSV text is built this many rows at a time, so a chunk's text never exists twice over in memory.
 TEXT_ROWS = 8192
@@ -179,7 +179,7 @@ def reuse_freed_memory() -> bool:
     return _mallopt((_M_MMAP_MAX, 0), (_M_TRIM_THRESHOLD, _KEEP_FREED_BYTES))
 
 
-def _return_freed_memory() -> bool:
+def return_freed_memory() -> bool:
     """For the process that only reads and writes while workers score: every large block (a chunk pickled for
     a worker, some 16 MB) is mapped for itself and unmapped when freed. Left to itself, glibc raises its
     mapping threshold once such a block is freed, and the next ones fragment the heap, holding about 100 MB."""
@@ -419,7 +419,7 @@ def _chunks(reading: _Reading, sizes: Iterable[int]) -> Iterator[pa.RecordBatch]
         yield _joined(blocks)
 
 
-def _chunk_sizes(blocks: int) -> list[int]:
+def chunk_sizes(blocks: int) -> list[int]:
     """How many blocks each chunk of a file of `blocks` blocks takes.
 
     CHUNK_BLOCKS, until a chunk would be more than a _TAIL_SHARE-th of what is left; from there on each takes
@@ -533,7 +533,7 @@ def _write(
     header = [spreadsheet_safe(name) for name in reading.header] if safe else reading.header
     sink.write(_csv_line([*header, *output_columns()]))
     rows = errors = 0
-    batches = _chunks(reading, _chunk_sizes(blocks))
+    batches = _chunks(reading, chunk_sizes(blocks))
     if pool is None:
         reuse_freed_memory()
         for batch in batches:
@@ -548,7 +548,7 @@ def _write(
         # The workers score the chunks, each taking the next one as it finishes; this process reads the file and
         # copies the scored chunks out in order. Every chunk goes to a file of its own. One chunk in flight beyond
         # the workers keeps them all busy and bounds the memory this process holds.
-        _return_freed_memory()
+        return_freed_memory()
         pending: deque[Future[tuple[str, int, int]]] = deque()
         for number, batch in enumerate(batches):
             pending.append(pool.submit(score_batch_to_file, batch, str(scratch / f"chunk{number}.csv"), safe))

@@ -18,6 +18,7 @@ from model import present
 from model.batch import output_columns
 from model.explain import CARE_CHANCE, answer_steps, next_questions
 from model.fields import EVIDENCE_FIELDS, FIELD_BY_NAME, WARNING_SIGNS
+from model.sources import load_sources
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"
@@ -320,8 +321,8 @@ def test_the_upload_limit_in_the_config_is_the_apps_and_no_traceback_is_shown() 
 
 def test_sources_are_named_in_full() -> None:
     cited = {s for _, _, sourced in model.load_spec().sourced_items() for s in sourced.source}
-    assert cited <= set(present.sources())
-    for source in present.sources().values():
+    assert cited <= set(load_sources())
+    for source in load_sources().values():
         assert source.text.strip() and source.title.strip()
         assert source.id not in source.title or "," in source.title, "a title, not a bare key"
 

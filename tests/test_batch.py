@@ -51,6 +51,11 @@ def frames(draw: st.DrawFn, bad_rate: float) -> pd.DataFrame:
     for name in names:
         kind = FIELD_BY_NAME[name].kind
         choices = st.sampled_from(good_values(name))
+        if kind == "number":  # and any number in range, written as plain decimals
+            field = FIELD_BY_NAME[name]
+            high = field.high if field.high is not None else 400.0
+            numbers = st.floats(field.low, high, allow_nan=False, allow_infinity=False)
+            choices = choices | numbers.map(lambda x: np.format_float_positional(x, trim="-"))
         if bad_rate:
             choices = st.one_of(choices, st.sampled_from(BAD[kind])) if draw(st.booleans()) else choices
         columns[name] = [draw(st.just("") | choices) for _ in range(n)]

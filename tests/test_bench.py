@@ -6,9 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # the benchmark script, a minute or more
 def test_the_benchmark_prints_its_figures_on_a_small_run() -> None:
     command = [sys.executable, str(ROOT / "scripts" / "bench.py")]
     command += ["--cases", "40", "--ve-cases", "3", "--rows", "300", "--runs", "2", "--jobs", "1"]

@@ -23,8 +23,7 @@ from hypothesis import strategies as st
 
 from model.batch import output_columns, score_cases
 from model.cli import main
-from model.fields import CaseError, parse_case
-from model.stream import CHUNK_BLOCKS, _chunk_sizes
+from model.fields import FIELD_NAMES, CaseError, parse_case
 
 DATA = Path(__file__).resolve().parent / "data"
 ROOT = Path(__file__).resolve().parent.parent
@@ -204,10 +203,19 @@ def test_help_documents_every_option_with_an_example() -> None:
     assert "backcheck score cases.csv -o scored.csv" in shown and "Exit status" in shown
 
 
+def test_help_lists_the_contracts_input_and_output_columns() -> None:
+    shown = " ".join(CliRunner().invoke(main, ["score", "--help"]).stdout.split())
+    listed = shown.split("Input columns")[1]
+    for name in FIELD_NAMES:
+        assert f" {name}," in listed or f" {name} " in listed, name
+    assert "p_<cause id>, top_cause, care, care_reasons, unasked_warning_signs, error" in listed
+
+
 def test_a_bad_option_is_a_usage_error() -> None:
     assert run(str(DATA / "valid.csv"), "--jobs", "0").exit_code == 2
 
 
+@pytest.mark.slow  # a fresh interpreter on a pseudo-terminal, several seconds
 def test_the_progress_bar_shows_on_a_terminal(tmp_path: Path) -> None:
     leader, follower = pty.openpty()
     fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a terminal 100 wide
@@ -228,80 +236,6 @@ def test_the_progress_bar_shows_on_a_terminal(tmp_path: Path) -> None:
     text = shown.decode()
     assert "100%|" in text and "5.00/5.00 [" in text and "rows/s]" in text  # rows done, time, rate
     assert "backcheck: 5 rows scored, 0 with errors" in text
-
-
-FAULTS = """
-import resource, sys
-import numpy as np
-from model.stream import reuse_freed_memory
-if sys.argv[1] == "reuse":
-    assert reuse_freed_memory()
-np.ones(2**20)
-before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
-for _ in range(20):
-    a = np.ones(2**20)  # 8 MB, as big as the engine's working arrays
-    del a
-    b = np.ones(3 * 2**18)
-    del b
-print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
-"""
-
-
-def printed_number(script: str, mode: str) -> int:
-    """Run `script` in a fresh interpreter (an allocator setting is process-wide) and read the number it prints."""
-    done = subprocess.run([sys.executable, "-c", script, mode], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr
-    return int(done.stdout)
-
-
-def test_scoring_processes_reuse_the_memory_numpy_frees() -> None:
-    # By default each large array is mapped afresh, and every page written is a fault; the scorer turns that off.
-    assert printed_number(FAULTS, "default") >= 100
-    assert printed_number(FAULTS, "reuse") <= 10
-
-
-HOLES = """
-import sys
-from model.stream import _return_freed_memory
-def rss():
-    for line in open("/proc/self/status"):
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) * 1024
-if sys.argv[1] == "return":
-    assert _return_freed_memory()
-first = bytearray(16 * 2**20)
-del first  # glibc now raises its mapping threshold to this block's size
-before = rss()
-held, pins = [], []
-for _ in range(4):
-    held.append(bytearray(15 * 2**20))  # like a chunk pickled for a worker
-    pins.append(bytearray(64 * 2**10))  # a block after each: the big ones, once freed, are holes in the heap
-del held
-print((rss() - before) // 2**20)
-"""
-
-
-def test_the_reading_process_gives_back_the_blocks_it_frees() -> None:
-    # MiB still resident after the big blocks are freed
-    assert printed_number(HOLES, "default") >= 10
-    assert printed_number(HOLES, "return") <= 2
-
-
-@settings(max_examples=200, deadline=None)
-@given(st.integers(1, 2000))
-def test_chunks_shrink_towards_the_end_so_the_workers_finish_together(blocks: int) -> None:
-    sizes = _chunk_sizes(blocks)
-    assert sum(sizes) == blocks  # every block, once
-    assert all(1 <= size <= CHUNK_BLOCKS for size in sizes)
-    assert sizes == sorted(sizes, reverse=True)
-    assert sizes[-1] == 1
-    left = blocks
-    for size in sizes:  # none takes more than a quarter of what is left, rounded up
-        assert size <= max(1, -(-left // 4))
-        left -= size
-    if blocks >= 8 * CHUNK_BLOCKS:  # a big file is mostly full chunks
-        assert sizes.count(CHUNK_BLOCKS) * CHUNK_BLOCKS >= blocks / 2
-    assert _chunk_sizes(50) == [4] * 10 + [3, 2, 2, 1, 1, 1]  # the benchmark's million rows
 
 
 def test_worker_processes_give_the_same_file_as_one_process(tmp_path: Path) -> None:

@@ -8,7 +8,7 @@ from pgmpy.inference import VariableElimination
 
 from model.lr import PUBLISHED_LRS, ImpliedLR, compare_published, implied_lr, lr_by_context, verdict
 from model.network import build_network, load_network
-from model.review import load_sources
+from model.sources import load_sources
 from model.spec import PRESENT, load_spec, read_spec
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "clinical-figures.md"

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from model.engine import UNKNOWN, Engine, fingerprint, load_engine, load_paths
 from model.pain import pain_factorised_network
@@ -52,6 +53,7 @@ def test_the_stored_paths_give_the_answers_of_the_greedy_ones() -> None:
     assert used
 
 
+@pytest.mark.slow  # runs the path search twice, tens of seconds
 def test_the_search_script_writes_the_same_paths_every_run_and_the_engine_takes_them(tmp_path: Path) -> None:
     outputs = [tmp_path / "first.json", tmp_path / "second.json"]
     for output, seed in zip(outputs, ("1", "2"), strict=True):

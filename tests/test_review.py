@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from model.network import load_network
-from model.review import cpt_frame, load_sources, node_states, prior_by_activity, sourced_rows
+from model.review import cpt_frame, node_states, prior_by_activity, sourced_rows
+from model.sources import load_sources
 from model.spec import CauseNode, load_spec
 
 

@@ -3,35 +3,56 @@
 from __future__ import annotations
 
 import re
-import tomllib
 from importlib import resources
+
+import pytest
 
 from model.care import load_rules
 from model.fields import EVIDENCE_FIELDS, FIELD_BY_NAME
-from model.spec import load_spec
+from model.sources import load_sources, read_sources
+from model.spec import SpecError, load_spec
 
 PARAGRAPH_ID = re.compile(r"^(lifting|walking|jumping|pool|sitting|bending|yoga|running|deadlift|squats)\.\d+$")
 
 
-def _registry() -> dict:
-    return tomllib.loads(resources.files("model").joinpath("data/sources.toml").read_text(encoding="utf-8"))
-
-
 def _known_ids() -> set[str]:
-    registry = _registry()
-    return {p["id"] for p in registry["paragraph"]} | {c["id"] for c in registry["citation"]}
+    return set(load_sources())
 
 
-def test_the_registry_paraphrases_every_article_paragraph_once():
-    paragraphs = [p["id"] for p in _registry()["paragraph"]]
-    assert len(paragraphs) == len(set(paragraphs)) == 66
-    assert all(PARAGRAPH_ID.match(p) for p in paragraphs)
-    assert all(len(p["summary"].split()) >= 5 for p in _registry()["paragraph"])
+def test_the_registry_paraphrases_every_article_paragraph():
+    paragraphs = [s for s in load_sources().values() if s.kind == "article"]
+    assert len(paragraphs) == 66
+    assert all(PARAGRAPH_ID.match(p.id) for p in paragraphs)
+    assert all(len(p.text.split()) >= 5 for p in paragraphs)
+    assert load_sources()["jumping.6"].title == (
+        '"Back pain after exercising" (a patient article, medically reviewed 2024-04-23), '
+        'section "Back pain after jumping", paragraph 6'
+    )
 
 
-def test_every_citation_restates_its_figures():
-    for citation in _registry()["citation"]:
-        assert citation["reference"] and citation["figures"], citation["id"]
+def test_every_citation_restates_its_figures_and_says_how_sure_they_are():
+    citations = [s for s in load_sources().values() if s.kind == "citation"]
+    assert len(citations) == 29
+    for citation in citations:
+        assert citation.reference and citation.text, citation.id
+        assert citation.title.startswith(citation.reference)
+        assert citation.line == f"{citation.reference}: {citation.text}"
+    assert load_sources()["jarvik2002"].title.endswith("(figure quoted by another source)")
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('id = "lifting.2"', 'id = "lifting.1"', "lifting.1 is listed twice"),
+        ('confidence = "primary"', 'confidence = "sure"', "confidence 'sure' is not one of primary"),
+        ('id = "jumping.6"', 'id = "trampoline.6"', "paragraph trampoline.6 is not <section>.<number>"),
+    ],
+)
+def test_a_malformed_registry_fails_to_load_naming_the_source(old: str, new: str, message: str) -> None:
+    text = resources.files("model").joinpath("data/sources.toml").read_text(encoding="utf-8")
+    assert old in text
+    with pytest.raises(SpecError, match=re.escape(message)):
+        read_sources(text.replace(old, new, 1))
 
 
 def test_every_number_of_the_network_has_a_known_source_and_a_rationale():

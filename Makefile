@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench paths vignettes lr score clean
+.PHONY: run test lint bench vignettes lr score clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,10 +33,6 @@ lr: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
-
-# After a change to the network's structure (tests/test_paths.py says when): about 4 minutes (32 random trials a plan).
-paths: $(STAMP)
-	$(BIN)/python scripts/paths.py --trials 32
 
 score: $(STAMP)
 	$(BIN)/backcheck score data/example_cases.csv

@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench paths vignettes lr score schema clean
+.PHONY: run test lint bench vignettes lr score schema clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -40,10 +40,6 @@ bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
 	bash scripts/ensure_chromium.sh
 	$(BIN)/python scripts/bench_app.py
-
-# After a change to the network's structure (tests/test_paths.py says when): about 4 minutes (32 random trials a plan).
-paths: $(STAMP)
-	$(BIN)/python scripts/paths.py --trials 32
 
 # After an edit to model/data/contract.toml (or to the care levels' advice): docs/case-schema.md is generated.
 schema: $(STAMP)

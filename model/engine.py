@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import hashlib
 import heapq
-import json
 import math
 import string
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
-from importlib import resources
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,35 +19,41 @@ if TYPE_CHECKING:
     from model.pain import PainEngine
 
 UNKNOWN = -1
-# How many evidence patterns get their own contraction: 2**_PLAN_BITS plans at most. More plans fit each
-# case's structure better, but every plan costs a compilation and a pass of Python overhead per batch.
-_PLAN_BITS = 9
+# The most plan bits (see Engine.__init__): a key is an int64, so beyond 62 candidates (pigs has 188) the 62
+# that alone shrink the contraction most.
+_PLAN_BITS = 62
 # Working memory of one contraction batch (its values and gradients): bigger batches spread the Python overhead
 # of each step over more cases; smaller ones measured no faster.
 _BATCH_BYTES = 64 * 2**20
 _RANK1_TOLERANCE = 1e-12
-# The plan bits are chosen among this many candidates, those that shrink the contraction most alone: each
-# round of the choice costs a greedy path per candidate (some 15 ms on pigs' 441 nodes, with 188 candidates,
-# where all of them made building the engine take a minute). The built-in network has 26.
-_PLAN_CANDIDATES = 32
 # Each plan's batch pays a fixed Python overhead of 1-2 ms, and each plan a compilation of about 4 ms the
 # first time; its arithmetic costs some 12 us a sub-row. A group of cases with fewer sub-rows than this joins
 # a coarser plan that other cases of the call already run (see _merged); 512 and 1024 measured slower.
 _SUB_ROWS_PER_PLAN = 256
+# A case observing more findings than this in a state that is a difference of two factorising columns expands
+# only this many (2**_EXPANDED_FINDINGS terms); and it is computed without the expansion when its terms add up
+# to more than _CANCELLATION times its answer: the answer then keeps at least 16 - 4 - 2 digits (the terms' own
+# rounding in a sum of a hundred-odd products of nonnegative numbers costs the 2).
+_EXPANDED_FINDINGS = 6
+_CANCELLATION = 1e4
 
 
 @dataclass(frozen=True)
 class _Factorised:
-    """The states of a childless node whose column P(s | parents) is a product c * u_1(p_1) * ... * u_k(p_k).
+    """The columns of a childless node that are a product c * u_1(p_1) * ... * u_k(p_k) of one vector per parent.
 
-    "Unknown" (index -1) stands for the sum of the columns over the states: 1 everywhere in a true table, a
-    product of ones, but only to about 1e-7 in some of pgmpy's bundled networks, where it factorises only if
-    that sum happens to.
+    Indexed by an internal code: 0 to states - 1 the node's states, then states + s for the cumulative column
+    P(node <= s | parents); the last of those, states - 1 + states, is "unknown" (index -1, the sum of the
+    columns: 1 everywhere in a true table, a product of ones, but only to about 1e-7 in some of pgmpy's bundled
+    networks, where it factorises only if that sum happens to). A noisy-MAX table factorises in its lowest state
+    and in every cumulative column, so any state s is the difference of two factorised columns, P(<= s) -
+    P(<= s - 1): `expands` says for which states that holds while the state's own column does not factorise.
     """
 
-    scale: np.ndarray  # (states + 1,): c per state, then for "unknown" (index -1)
-    vectors: tuple[np.ndarray, ...]  # per parent, (states + 1, parent states)
-    rank1: np.ndarray  # (states + 1,) bool: which states factorise, and whether "unknown" does
+    scale: np.ndarray  # (2 * states,): c per code
+    vectors: tuple[np.ndarray, ...]  # per parent, (2 * states, parent states)
+    rank1: np.ndarray  # (2 * states,) bool: which codes factorise
+    expands: np.ndarray  # (states,) bool: states that are a difference of two factorising cumulative columns
 
 
 @dataclass(frozen=True)
@@ -123,21 +126,20 @@ class Engine:
     (numpy einsum with the case axis last, in a variable elimination order), and one backward pass through the
     same contraction gives every node's joint with the evidence. Each case's structure decides its plan:
     - a node without children is summed against its evidence vector (unobserved, to its columns' sums: 1 in a
-      true table); observed in a state whose column is a product of one vector per parent (the lowest state of
-      a noisy-MAX table), it becomes those vectors and couples nothing;
+      true table); unobserved, or observed in a state whose column is a product of one vector per parent (the
+      lowest state of a noisy-MAX table), it becomes those vectors and couples nothing; observed in a state
+      that is a difference of two such columns (any state of a noisy-MAX table: P(<= s) - P(<= s - 1)), the
+      case is the signed sum of two cases that each observe one of them (_expanded_joint);
     - an observed root with two or more children is fixed for that case (fewer, smaller tensors); unobserved,
       it stays in the contraction, or, if that costs more than running the contraction once per state, the
       case is split into one sub-row per state, weighted by the prior, and summed back;
     - any other root rides on the table of its first child that has one (a tensor of its own if none has).
-    The _PLAN_BITS choices that shrink the contraction most each split the cases into plans; cases of one
-    plan run together, and a group too small to be worth its own plan joins a coarser one (_merged).
-    A plan contracts in the order of `paths`, {contraction signature (path_signature): groups of tensor ids},
-    where it names one, and otherwise in the cheapest of three greedy variable elimination orders (_cheapest_path,
-    about a millisecond). load_engine gives the built-in network the paths that scripts/paths.py found with a
-    slower random search: a tenth fewer operations on the benchmark's cases, and 15-19% less time.
+    Every such root and childless node is a plan bit (plan_bits): the bits a case allows key its plan; cases of
+    one plan run together, and a group too small to be worth its own plan joins a coarser one (_merged).
+    A plan contracts in a greedy variable elimination order (_cheapest_path), found when it is first met.
     """
 
-    def __init__(self, network: DiscreteBayesianNetwork, paths: Mapping[str, Sequence[Sequence[int]]] | None = None):
+    def __init__(self, network: DiscreteBayesianNetwork):
         cpds = {cpd.variable: cpd for cpd in network.get_cpds()}
         self.nodes: tuple[str, ...] = tuple(cpds)
         self.index: dict[str, int] = {node: i for i, node in enumerate(self.nodes)}
@@ -176,40 +178,29 @@ class Engine:
         self.enumerated: tuple[str, ...] = tuple(
             r for r in splittable if self._cost(every_root - {r}, frozenset()) > self.card[r] * base
         )
-        # Greedy choice of the plan bits. Each round adds the choice that most shrinks the contraction, judged
-        # both in a well-filled case (every choice so far simplified: roots fixed, childless nodes factorised)
-        # and, at half weight, in a sparse one (only this choice simplified).
+        # The plan bits: every root that can be fixed and every childless node that can be split, so that an
+        # observed root is always fixed and an unknown or factorising finding never couples its parents. Ordered
+        # by how much each alone shrinks the contraction (most first): _merged gives up the last ones first.
         candidates = [r for r in splittable if r not in self.enumerated] + splittable_leaves
-        sparse = self._cost(*self._simplified(()))
         alone = {c: self._cost(*self._simplified([c])) for c in candidates}
-        candidates = sorted(candidates, key=lambda c: (alone[c], self.index[c]))[:_PLAN_CANDIDATES]
-        alone = {c: alone[c] for c in candidates}
-        chosen: list[str] = []
-        rounds = min(_PLAN_BITS, len(candidates))
-        dense, with_each = sparse, alone  # the cost of the choices so far, and of them plus each candidate
-        while len(chosen) < rounds:
-            # a contraction that is all simplified away costs nothing: count it as one operation, not divide by 0
-            score = {c: cost / max(dense, 1) + 0.5 * (alone[c] / max(sparse, 1)) for c, cost in with_each.items()}
-            chosen.append(min(score, key=lambda c: (score[c], self.index[c])))
-            dense = with_each[chosen[-1]]
-            if len(chosen) < rounds:
-                with_each = {c: self._cost(*self._simplified([*chosen, c])) for c in candidates if c not in chosen}
-        self.plan_bits: tuple[str, ...] = tuple(chosen)
+        ranked = sorted(candidates, key=lambda c: (alone[c], self.index[c]))
+        self.plan_bits: tuple[str, ...] = tuple(ranked[:_PLAN_BITS])
         self._plans: dict[tuple[frozenset[str], frozenset[str]], _Plan] = {}
         self._lock = threading.Lock()
-        self._stored_paths = {key: [tuple(group) for group in path] for key, path in (paths or {}).items()}
 
     def _factorise(self, node: str) -> _Factorised | None:
-        """The states of a childless node whose column over its parents is a product of one vector per parent."""
+        """The codes of a childless node (see _Factorised) whose column over its parents is a product of one vector
+        per parent."""
         table = self.tables[node]
         parents = self.parents[node]
         if not parents:
             return None
-        k = len(parents)
-        scale = np.ones(table.shape[0] + 1)
-        vectors = [np.ones((table.shape[0] + 1, self.card[p])) for p in parents]
-        rank1 = np.zeros(table.shape[0] + 1, dtype=bool)
-        for s, column in enumerate([*table, _column_sums(table)]):  # the last is "unknown", index -1
+        k, card = len(parents), table.shape[0]
+        scale = np.ones(2 * card)
+        vectors = [np.ones((2 * card, self.card[p])) for p in parents]
+        rank1 = np.zeros(2 * card, dtype=bool)
+        cumulative = [*np.cumsum(table, axis=0)[:-1], _column_sums(table)]  # the last is "unknown", index -1
+        for s, column in enumerate([*table, *cumulative]):
             corner = column[(0,) * k]
             if corner <= 0:
                 continue
@@ -222,9 +213,11 @@ class Engine:
                 scale[s] = corner
                 for i, u in enumerate(parts):
                     vectors[i][s] = u
-        for array in (scale, rank1, *vectors):
+        expands = np.zeros(card, dtype=bool)
+        expands[1:] = ~rank1[1:card] & rank1[card + 1 :] & rank1[card:-1]
+        for array in (scale, rank1, expands, *vectors):
             array.setflags(write=False)
-        return _Factorised(scale, tuple(vectors), rank1)
+        return _Factorised(scale, tuple(vectors), rank1, expands)
 
     @property
     def plans_compiled(self) -> int:
@@ -269,30 +262,84 @@ class Engine:
         if outside.any():
             node = self.nodes[int(np.argmax(outside))]
             raise ValueError(f"evidence for '{node}' holds a state index outside 0-{self.card[node] - 1}")
-        n = codes.shape[0]
         # column 0: P(evidence); then each node's P(node = state, evidence), its states side by side
         offsets = np.cumsum([1] + [self.card[node] for node in nodes]).tolist()
-        joint = np.zeros((n, offsets[-1]))
+        joint = self._expanded_joint(codes, nodes, offsets[-1])
+        for node, a, b in zip(nodes, offsets, offsets[1:], strict=False):
+            # an observed node's joint is P(evidence) at its state (a term of an expanded case reads another)
+            column = codes[:, self.index[node]]
+            observed = np.flatnonzero(column != UNKNOWN)
+            joint[observed, a:b] = 0.0
+            joint[observed, a + column[observed]] = joint[observed, 0]
+        return joint[:, 0], {node: joint[:, a:b] for node, a, b in zip(nodes, offsets, offsets[1:], strict=False)}
+
+    def _expanded_joint(self, codes: np.ndarray, nodes: Sequence[str], width: int) -> np.ndarray:
+        """joint's (cases, width) array, each case that observes a finding in a state whose column does not
+        factorise but is a difference of two that do (_Factorised.expands) computed as the signed sum of terms.
+
+        A case with k such findings is 2**k terms (at most 2**_EXPANDED_FINDINGS: beyond that many, the others
+        stay in the contraction as they are), each one with every finding factorised: all of them run one plan,
+        and cheaply. The terms are nonnegative, so the sum's rounding error is about the machine epsilon times
+        the sum of the terms' absolute values; a case whose terms add up to more than _CANCELLATION times its
+        answer is computed again without the expansion."""
+        n = codes.shape[0]
+        expandable = [node for node in self.plan_bits if node in self._factorised and node not in nodes]
+        expandable = [node for node in expandable if self._factorised[node].expands.any()]
+        count = np.zeros(n, dtype=np.int64)
+        origin, sign, terms = np.arange(n), np.ones(n), codes
+        for node in expandable:
+            j, card = self.index[node], self.card[node]
+            column = terms[:, j].astype(np.intp)
+            split = self._factorised[node].expands[column] & (column != UNKNOWN) & (count[origin] < _EXPANDED_FINDINGS)
+            if not split.any():
+                continue
+            count[origin[split]] += 1
+            repeats = 1 + split
+            first = np.cumsum(repeats) - repeats  # each row's first term
+            terms = np.repeat(terms, repeats, axis=0)
+            origin, sign = np.repeat(origin, repeats), np.repeat(sign, repeats)
+            rows = first[split]
+            terms[rows, j] = card + column[split]  # P(<= s)
+            terms[rows + 1, j] = card + column[split] - 1  # minus P(<= s - 1)
+            sign[rows + 1] *= -1
+        if terms is codes:
+            return self._plain_joint(codes, nodes, width)
+        found = self._plain_joint(terms, nodes, width)
+        starts = np.flatnonzero(np.r_[True, origin[1:] != origin[:-1]])
+        joint = np.add.reduceat(found * sign[:, None], starts, axis=0)
+        scale = np.add.reduceat(np.abs(found[:, 0]), starts)
+        redo = np.flatnonzero(~(scale <= _CANCELLATION * joint[:, 0]))
+        if redo.size:
+            joint[redo] = self._plain_joint(codes[redo], nodes, width)
+        return joint
+
+    def _plain_joint(self, codes: np.ndarray, nodes: Sequence[str], width: int) -> np.ndarray:
+        """joint's (cases, width) array, each group of cases by its plan (codes may hold cumulative codes, see
+        _Factorised, for findings among the plan bits that are not asked for)."""
+        n = codes.shape[0]
+        joint = np.zeros((n, width))
         keys = np.zeros(n, dtype=np.int64)
+        required = np.zeros(n, dtype=np.int64)  # bits a case must keep: a cumulative code needs its node split
         for bit, node in enumerate(self.plan_bits):
             column = codes[:, self.index[node]].astype(np.int64)
             if node in self._factorised:
                 simple = self._factorised[node].rank1[column]
                 if node in nodes:
                     simple &= column != UNKNOWN
+                required |= (column >= self.card[node]).astype(np.int64) << bit
             else:
                 simple = column != UNKNOWN
             keys |= simple.astype(np.int64) << bit
         sub_rows = np.ones(n)
         for root in self.enumerated:
             sub_rows[codes[:, self.index[root]] == UNKNOWN] *= self.card[root]
-        keys = _merged(keys, sub_rows, len(self.plan_bits), _SUB_ROWS_PER_PLAN)
+        keys = _merged(keys, sub_rows, len(self.plan_bits), _SUB_ROWS_PER_PLAN, required)
         order = np.argsort(keys, kind="stable")
         bounds = np.flatnonzero(np.diff(keys[order])) + 1
         for rows in np.split(order, bounds) if n else ():
             plan = self._plan(*self._pattern(int(keys[rows[0]])))
             self._run_plan(plan, codes, rows, nodes, joint)
-        return joint[:, 0], {node: joint[:, a:b] for node, a, b in zip(nodes, offsets, offsets[1:], strict=False)}
+        return joint
 
     def _run_plan(
         self,
@@ -501,25 +548,6 @@ class Engine:
         conditioned = frozenset(self.enumerated) | {r for r in chosen if r not in self._factorised}
         return conditioned, frozenset(chosen & self._factorised.keys())
 
-    def contractions(self) -> dict[str, tuple[tuple[str, ...], ...]]:
-        """Every contraction the engine can run, one per combination of plan bits: {its signature (see
-        path_signature): its input tensors' scopes}. scripts/paths.py searches each for a better path."""
-        found = {}
-        for key in range(2 ** len(self.plan_bits)):
-            scopes = [leaf.scope for leaf in self._leaves(*self._pattern(key))]
-            found[self.path_signature(scopes)] = tuple(scopes)
-        return found
-
-    def path_signature(self, scopes: Sequence[tuple[str, ...]]) -> str:
-        """A contraction's name among stored paths: a hash of its tensors' scopes and their variables' sizes."""
-        text = "\n".join(" ".join(f"{v}:{self.card[v]}" for v in scope) for scope in scopes)
-        return hashlib.sha256(text.encode("utf-8")).hexdigest()[:24]
-
-    def path_cost(self, scopes: Sequence[tuple[str, ...]], path: Sequence[Sequence[int]]) -> float:
-        """The operation count per sub-row of contracting tensors of these scopes along `path` (groups of tensor
-        ids, as _elimination_path gives them); ValueError if it does not contract them all to one number."""
-        return float(_path_cost(*self._masks(scopes), path))
-
     def greedy_path(self, scopes: Sequence[tuple[str, ...]]) -> tuple[list[tuple[int, ...]], float]:
         """The cheapest variable elimination order (_cheapest_path) for these scopes: its groups of tensor ids
         (see _elimination_path), and its operation count per sub-row."""
@@ -532,19 +560,6 @@ class Engine:
         # Integer labels (bit i is node i): sets of strings iterate in an order that changes from run to run
         # (hash randomisation), and ties could then be broken differently in each run.
         return [sum(1 << self.index[v] for v in scope) for scope in scopes], [self.card[v] for v in self.nodes]
-
-    def _contraction_path(self, scopes: list[tuple[str, ...]]) -> list[tuple[int, ...]]:
-        """The stored path for these scopes if the engine was given one (see paths in __init__), else the greedy one."""
-        stored = self._stored_paths.get(self.path_signature(scopes)) if self._stored_paths else None
-        if stored is None:
-            return self.greedy_path(scopes)[0]
-        try:
-            self.path_cost(scopes, stored)
-        except ValueError as exc:
-            raise ValueError(
-                f"the stored path {self.path_signature(scopes)} does not fit its contraction: {exc}"
-            ) from None
-        return stored
 
     def _plan(self, conditioned: frozenset[str], factorised: frozenset[str]) -> _Plan:
         key = (conditioned, factorised)
@@ -672,7 +687,7 @@ class Engine:
 
     def _steps(self, scopes: list[tuple[str, ...]], n_leaves: int) -> list[_Step]:
         """Pairwise contraction steps down to one number per sub-row; appends each step's scope to `scopes`."""
-        path = self._contraction_path(scopes)
+        path = self.greedy_path(scopes)[0]
         below = [1 << i for i in range(n_leaves)]
         steps: list[_Step] = []
 
@@ -761,12 +776,17 @@ class Engine:
 # path counts fewest operations. On the 40 plans that do most of the work for a chunk of benchmark cases,
 # that ran in 30% less time than opt_einsum's greedy pairwise path, and took half the time to find.
 _ELIMINATION_RULES = ("size", "work", "growth")
+_CHEAP_PATH = 20_000
 
 
 def _cheapest_path(masks: list[int], cards: list[int]) -> tuple[list[tuple[int, ...]], int]:
-    """The path of fewest operations among those _elimination_path finds by each of _ELIMINATION_RULES."""
+    """The path of fewest operations among those _elimination_path finds by each of _ELIMINATION_RULES; when the
+    first rule's path costs under _CHEAP_PATH operations, that one (the others could save at most a fraction of
+    a small contraction, and each search costs about as much as running it for a few hundred sub-rows)."""
     sizes: dict[int, int] = {}
-    paths = [_elimination_path(masks, cards, rule, sizes) for rule in _ELIMINATION_RULES]
+    paths = [_elimination_path(masks, cards, _ELIMINATION_RULES[0], sizes)]
+    if paths[0][1] >= _CHEAP_PATH:
+        paths += [_elimination_path(masks, cards, rule, sizes) for rule in _ELIMINATION_RULES[1:]]
     return min(paths, key=lambda found: found[1])
 
 
@@ -909,58 +929,27 @@ def _multiplied(chosen: list[int], kept: int, size: Callable[[int], int]) -> tup
     return acc, cost
 
 
-def _path_cost(masks: list[int], cards: list[int], path: Sequence[Sequence[int]]) -> int:
-    """The operation count of contracting tensors of these scopes (bit sets, as in _elimination_path) along
-    `path`, counted as _elimination_path counts it; ValueError unless the path uses every tensor once and
-    ends in one number."""
-
-    def size(mask: int) -> int:
-        return _size(mask, cards)
-
-    tensors = dict(enumerate(masks))
-    cost = 0
-    for k, group in enumerate(path):
-        if not group or len(set(group)) != len(group) or not all(i in tensors for i in group):
-            raise ValueError(f"step {k} of the path names a tensor that is not there to contract")
-        chosen = [tensors.pop(i) for i in group]
-        kept = 0
-        for mask in tensors.values():
-            kept |= mask
-        acc, spent = _multiplied(chosen, kept, size)
-        tensors[len(masks) + k] = acc
-        cost += spent
-    if len(tensors) > 1 or any(tensors.values()):
-        raise ValueError("the path does not contract every tensor to one number")
-    return cost
-
-
-def _merged(keys: np.ndarray, sub_rows: np.ndarray, bits: int, least: float) -> np.ndarray:
+def _merged(
+    keys: np.ndarray, sub_rows: np.ndarray, bits: int, least: float, required: np.ndarray | None = None
+) -> np.ndarray:
     """The plan keys with small groups of cases moved to coarser plans that the call runs anyway.
 
     A key's bit says that its plan may simplify that node. From the last bit chosen (the least useful) to the
     first: a group with fewer than `least` sub-rows whose key has the bit, while the same key without it also
     has cases, joins that group. Bits are only ever cleared, so a case never runs on a plan that simplifies a
     node it does not allow to; the coarser plan does a little more arithmetic per case, and the call runs,
-    and may have to compile, one plan fewer. A lone group stays as it is: nothing would share its plan.
+    and may have to compile, one plan fewer. A lone group stays as it is: nothing would share its plan. A case
+    keeps the bits of `required` (its evidence can only be computed with those nodes simplified).
     """
     for bit in reversed(range(bits)):
         groups, inverse = np.unique(keys, return_inverse=True)
         size = np.bincount(inverse, weights=sub_rows, minlength=len(groups))
         coarser = groups & ~(1 << bit)
-        move = (size < least) & (groups != coarser) & np.isin(coarser, groups)
-        keys = np.where(move[inverse], keys & ~(1 << bit), keys)
+        move = ((size < least) & (groups != coarser) & np.isin(coarser, groups))[inverse]
+        if required is not None:
+            move &= (required >> bit & 1) == 0
+        keys = np.where(move, keys & ~(1 << bit), keys)
     return keys
-
-
-def load_paths() -> dict[str, Any]:
-    """model/data/paths.json: the contraction paths scripts/paths.py found for the built-in network's plans,
-    under "paths" by signature, and under "contractions" the fingerprint of the plans they were searched for."""
-    return json.loads(resources.files("model").joinpath("data/paths.json").read_text(encoding="utf-8"))
-
-
-def fingerprint(signatures: Iterable[str]) -> str:
-    """One name for a set of contraction signatures: stored paths are stale when the network's set differs."""
-    return hashlib.sha256("\n".join(sorted(signatures)).encode("utf-8")).hexdigest()[:24]
 
 
 def encode_evidence(
@@ -1010,13 +999,13 @@ def normalised(
 
 @cache
 def load_engine() -> PainEngine:
-    """The engine for the built-in network, with its stored paths, compiled once per process.
+    """The engine for the built-in network, compiled once per process.
 
     It runs on the network with back pain factorised (model/pain.py), and answers for the network as pgmpy holds it.
     """
     from model.pain import PainEngine, pain_factorised_network
 
-    return PainEngine(Engine(pain_factorised_network(), load_paths()["paths"]))
+    return PainEngine(Engine(pain_factorised_network()))
 
 
-__all__ = ["UNKNOWN", "Engine", "fingerprint", "load_engine", "load_paths"]
+__all__ = ["UNKNOWN", "Engine", "load_engine"]

@@ -30,7 +30,7 @@ def write_network(network: DiscreteBayesianNetwork, path: str | Path, fmt: str) 
     """Write `network` to `path` in `fmt` (one of FORMATS) and return the path. `network` is left as it was.
 
     The writers are handed a copy: pgmpy's XMLBIF writer sorts the network's own list of CPDs by name, and the
-    engine takes its node order (and the names of its stored paths) from that list."""
+    engine takes its node order from that list."""
     if fmt not in FORMATS:
         raise ValueError(f"format {fmt!r} is not one of {', '.join(FORMATS)}")
     path = Path(path)

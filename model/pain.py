@@ -100,9 +100,5 @@ class PainEngine:
             combined[self.pain] = table
         return normalised(codes, self.index, nodes, chosen, combined)
 
-    def contractions(self) -> dict[str, tuple[tuple[str, ...], ...]]:
-        """The factorised engine's contractions (for the stored paths)."""
-        return self.engine.contractions()
-
-    def __getattr__(self, name: str):  # plans_compiled, path_signature, ...: the factorised engine's
+    def __getattr__(self, name: str):  # plans_compiled, plan_bits, ...: the factorised engine's
         return getattr(self.engine, name)

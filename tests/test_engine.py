@@ -14,13 +14,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.engine import (
+    _CHEAP_PATH,
     _ELIMINATION_RULES,
     UNKNOWN,
     Engine,
     _cheapest_path,
     _elimination_path,
     _merged,
-    _path_cost,
     load_engine,
 )
 from model.evidence import evidence_from_case
@@ -278,35 +278,9 @@ def test_an_elimination_path_contracts_the_tensors_to_their_total(
     [(result, scope)] = live.values()
     assert not scope and np.isclose(result, total, rtol=1e-12)
     assert cost >= 0
-    assert _cheapest_path(masks, cards)[1] <= cost
-    assert _path_cost(masks, cards, path) == cost  # stored paths are counted as the search counts its own
-
-
-def test_a_path_that_does_not_contract_every_tensor_once_is_refused() -> None:
-    masks, cards = [0b011, 0b110, 0b100], [2, 3, 4]
-    assert _path_cost(masks, cards, [(0,), (3, 1), (2, 4)]) == 44
-    for bad in ([(0, 0), (1, 2)], [(0, 1)], [(0, 1), (3, 7)], [(0,), (3, 1), (2, 4), (4,)], [()]):
-        with pytest.raises(ValueError):
-            _path_cost(masks, cards, bad)
-
-
-def test_an_engine_uses_a_stored_path_and_refuses_one_that_does_not_fit() -> None:
-    plain = Engine(SMALL)
-    scopes = [leaf.scope for leaf in plain._leaves(*plain._pattern(0))]
-    greedy, _ = plain.greedy_path(scopes)
-    # the reverse of the greedy order of multiplication within each group is another valid path
-    other = [tuple(reversed(group)) for group in greedy]
-    assert other != greedy
-    stored = Engine(SMALL, {plain.path_signature(scopes): other})
-    assert stored._contraction_path(scopes) == other
-    assert plain._contraction_path(scopes) == greedy
-    codes = np.full((3, len(plain.nodes)), UNKNOWN, dtype=np.int16)
-    codes[1, 0], codes[2, -1] = 1, 0
-    a, b = plain.marginals(codes, plain.nodes), stored.marginals(codes, plain.nodes)
-    assert all(np.allclose(a[n], b[n], rtol=0, atol=1e-15) for n in plain.nodes)
-    broken = Engine(SMALL, {plain.path_signature(scopes): [(0, 0)]})
-    with pytest.raises(ValueError, match=plain.path_signature(scopes)):
-        broken.marginals(codes, plain.nodes)
+    # the cheapest of the rules' paths, or the first rule's when that one is cheap enough to stop there
+    first = _elimination_path(masks, cards, _ELIMINATION_RULES[0], {})[1]
+    assert _cheapest_path(masks, cards)[1] <= (cost if first >= _CHEAP_PATH else first)
 
 
 PLAN_DIGEST = """

@@ -124,6 +124,59 @@ def test_a_root_whose_only_child_is_split_into_vectors() -> None:
             assert found[node] == pytest.approx(reference(model, evidence, node), abs=EXACT), (node, evidence)
 
 
+def noisy_max_network() -> DiscreteBayesianNetwork:
+    """Roots R, S, T (R with two states, S three, T two) and two childless three-state noisy-MAX findings, F over
+    R and S and G over S and T: P(F <= s | parents) is a product of one vector per parent, so each state is a
+    difference of two such products, and only the lowest state's own column factorises."""
+
+    def noisy_max(a: list[list[float]], b: list[list[float]]) -> list[list[float]]:
+        # a[p][s], b[q][s]: P(below or at s) from each parent in state p, q; the leak lets 0.95 through
+        cumulative = [0.95 * np.outer(np.array(a)[:, s], np.array(b)[:, s]).reshape(-1) for s in range(2)]
+        cumulative.append(np.ones_like(cumulative[0]))
+        return np.diff(np.vstack([np.zeros_like(cumulative[0]), *cumulative]), axis=0).tolist()
+
+    return network(
+        [("R", "F"), ("S", "F"), ("S", "G"), ("T", "G")],
+        {
+            "R": [[0.3], [0.7]],
+            "S": [[0.5], [0.2], [0.3]],
+            "T": [[0.6], [0.4]],
+            "F": noisy_max([[1.0, 1.0], [0.4, 0.7]], [[1.0, 1.0], [0.5, 0.9], [0.2, 0.6]]),
+            "G": noisy_max([[1.0, 1.0], [0.3, 0.8], [0.1, 0.5]], [[1.0, 1.0], [0.6, 0.7]]),
+        },
+        {"R": 2, "S": 3, "T": 2, "F": 3, "G": 3},
+    )
+
+
+@pytest.mark.parametrize("cancellation", [0.0, 1e4, np.inf])
+def test_a_noisy_max_finding_seen_in_any_state_is_a_difference_of_two_factorised_cases(
+    cancellation: float, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Seen above its lowest state, F (and G) is computed as P(F <= s) - P(F <= s - 1), two cases in which it is
+    # split into vectors: the same answers whether the terms are kept (limit inf, and 1e4, which these cases
+    # are well within), or every expanded case computed again without them (limit 0).
+    monkeypatch.setattr("model.engine._CANCELLATION", cancellation)
+    model = noisy_max_network()
+    engine = Engine(model)
+    assert engine._factorised["F"].expands.tolist() == [False, True, True]
+    evidences = [{"F": f, "G": g} for f in range(3) for g in range(3)] + [{"F": 2, "R": 1}, {"G": 1, "S": 2}]
+    codes = np.full((len(evidences), len(engine.nodes)), UNKNOWN, dtype=np.int16)
+    for row, evidence in enumerate(evidences):
+        for node, state in evidence.items():
+            codes[row, engine.index[node]] = state
+    rows = []
+    plain = engine._plain_joint
+    monkeypatch.setattr(engine, "_plain_joint", lambda codes, *rest: rows.append(len(codes)) or plain(codes, *rest))
+    # the roots: F and G are expanded where seen above their lowest state (a node asked for never is)
+    found = engine.marginals(codes, ["R", "S", "T"])
+    # 2**k terms for a case that sees k of F and G above their lowest state; at limit 0, every case again
+    assert rows[0] == sum(2 ** sum(e.get(f, 0) > 0 for f in ("F", "G")) for e in evidences)
+    assert rows[1:] == ([len(evidences)] if cancellation == 0 else [])
+    for row, evidence in enumerate(evidences):
+        for node in ("R", "S", "T"):
+            assert found[node][row] == pytest.approx(enumerated(model, evidence, node), abs=EXACT), (node, evidence)
+
+
 def test_every_table_fixed_or_split_but_one_over_no_free_node() -> None:
     # R and S have two children each; seen, they are fixed per case. F, seen in its noisy-OR state, is split
     # into vectors; G, seen, is summed against its evidence into a single number per case: that number is a

@@ -127,14 +127,21 @@ def _pss(pid: int) -> int:
 
 
 def _tree(pid: int) -> list[int]:
+    """The process and its descendants (Linux). Each thread lists the children it started: a Dask LocalCluster
+    starts its workers from its event loop's thread, not the main one."""
     found, pending = [], [pid]
     while pending:
         current = pending.pop()
         found.append(current)
         try:
-            pending += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+            threads = list(Path(f"/proc/{current}/task").iterdir())
         except OSError:
             continue
+        for thread in threads:
+            try:
+                pending += [int(c) for c in (thread / "children").read_text().split()]
+            except OSError:
+                continue
     return found
 
 

@@ -10,6 +10,8 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from model.care import REASON_SEPARATOR, Column, care_columns
 from model.engine import UNKNOWN, load_engine
@@ -112,6 +114,34 @@ def distinct(values: Sequence[Any] | np.ndarray | pd.Series) -> Column:
     return Column(index, uniques)
 
 
+def arrow_distinct(array: pa.Array | pa.ChunkedArray) -> Column:
+    """An Arrow column's distinct values as Python values (None for null), and which row holds which.
+
+    Arrow finds them without a Python object per row; a column holds one type, so 1 and True never meet.
+    A dictionary-encoded column (a pandas categorical) is read as the values it stands for."""
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if pa.types.is_dictionary(array.type):
+        array = array.dictionary_decode()
+    encoded = pc.dictionary_encode(array, null_encoding="encode")
+    return Column(encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist())
+
+
+def series_distinct(series: pd.Series) -> Column:
+    """A pandas column's distinct values as the contract reads them (see distinct and arrow_distinct).
+
+    A column backed by Arrow is read through Arrow, and one of pandas' nullable types (Int64, boolean) as Python
+    values with None for a gap: asked for a NumPy array, both give floats for an integer column with gaps, and a
+    yes/no field refuses 1.0 where the data held 1."""
+    if isinstance(series.dtype, pd.ArrowDtype):
+        return arrow_distinct(pa.array(series))
+    if isinstance(series.dtype, pd.api.extensions.ExtensionDtype) and not isinstance(
+        series.dtype, pd.CategoricalDtype | pd.StringDtype
+    ):
+        return distinct(series.to_numpy(dtype=object, na_value=None))
+    return distinct(series.to_numpy())
+
+
 def score_columns(columns: Mapping[str, Column], n_rows: int) -> Scores:
     """Scores for n_rows cases whose contract fields are given as columns (missing fields are unknown).
 
@@ -167,7 +197,7 @@ def score_cases(cases: pd.DataFrame, keep: Iterable[str] = ()) -> pd.DataFrame:
     column, or one named like an output column, raises ValueError.
     """
     check_columns(cases.columns, keep)
-    columns = {name: distinct(cases[name].to_numpy()) for name in cases.columns if name in FIELD_NAMES}
+    columns = {name: series_distinct(cases[name]) for name in cases.columns if name in FIELD_NAMES}
     out = cases.copy()
     for name, values in score_columns(columns, len(cases)).columns().items():
         out[name] = values

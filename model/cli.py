@@ -1,4 +1,5 @@
-"""The command line: `backcheck score INPUT.csv -o OUTPUT.csv`. It only translates; model/ does the work."""
+"""The command line: `backcheck score INPUT -o OUTPUT` (CSV, Parquet, or Parquet on a Dask cluster). It only
+translates; model/ does the work."""
 
 from __future__ import annotations
 
@@ -8,9 +9,12 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
+
+from model.formats import PARQUET_SUFFIXES, is_parquet
 
 if TYPE_CHECKING:
     from model.stream import Summary
@@ -123,6 +127,24 @@ def main() -> None:
     "return, so that a spreadsheet shows it as text instead of running it as a formula. Changes those cells; "
     "the scores are never changed. Example: --spreadsheet-safe",
 )
+@click.option(
+    "--format",
+    "file_format",
+    type=click.Choice(["csv", "parquet"]),
+    default=None,
+    help="Read INPUT and write the output as FORMAT (default: parquet for a directory or a name ending in "
+    ".parquet, .pq or .parq; csv otherwise). Example: --format parquet",
+)
+@click.option(
+    "--dask",
+    "scheduler",
+    metavar="ADDRESS",
+    default=None,
+    help="Score a Parquet file or dataset on the Dask cluster whose scheduler is at ADDRESS, or on one of --jobs "
+    "local worker processes with 'local'. The output is a new directory of Parquet files, one per row group, in "
+    "order; input and output must be reachable by the same paths from every worker. Needs the dask extra: "
+    "pip install 'backcheck[dask]'. Example: --dask tcp://10.0.0.5:8786",
+)
 def score(
     input_path: str,
     output_path: str | None,
@@ -131,13 +153,22 @@ def score(
     strict: bool,
     jobs: int | None,
     spreadsheet_safe: bool,
+    file_format: str | None,
+    scheduler: str | None,
 ) -> None:
-    """Score the cases in INPUT, a CSV file (or - for standard input) with the columns of the case schema.
+    """Score the cases in INPUT, a CSV file (or - for standard input), a Parquet file, or a directory of Parquet
+    files (a dataset), with the columns of the case schema.
 
     The output has every input column unchanged, then the output columns listed below. A row with a bad
     value keeps its place, with an error naming the column, the value and what was expected. A missing,
     empty, binary or non-UTF-8 file, a row with too many or too few fields, or a duplicate or unknown column
     stops the run with one line saying why, and writes nothing.
+
+    Parquet in, Parquet out: each input column keeps its type, the probabilities are float64 (null for a row
+    with an error), the other scores strings. A yes/no column may be boolean, integer (1/0) or text, an age
+    integer, a number column numeric, any of them text in the case schema's spellings; a column of another type,
+    a file that is not Parquet, or files of a dataset with different columns stop the run. A dataset's scores go
+    to a new or empty directory, one file for each input file under the same name, rows in the same order.
 
     Exit status: 0 when the run completed (row errors are counted in the summary), 1 on a problem that
     stopped it (and with --strict when any row has an error), 2 on a mistake in the command itself, 128 plus
@@ -149,11 +180,18 @@ def score(
       backcheck score cases.csv -o scored.csv
       backcheck score cases.csv --keep clinic --strict > scored.csv
       cat cases.csv | backcheck score - -o scored.csv
+      backcheck score cases.parquet -o scored.parquet
+      backcheck score cases/ -o scored/ --dask local --jobs 2
     """
     target = "standard output" if output_path is None else output_path
+    file_format = file_format or ("parquet" if scheduler or is_parquet(input_path) else "csv")
+    _check_options(input_path, output_path, file_format, scheduler, jobs, spreadsheet_safe)
     try:
         with _stopping_on_signals():
-            summary = _scored(input_path, output_path, keep, quiet, jobs, spreadsheet_safe)
+            if scheduler is not None:
+                summary = _scored_on_dask(input_path, output_path or "", keep, scheduler, jobs)
+            else:
+                summary = _scored(input_path, output_path, keep, quiet, jobs, spreadsheet_safe, file_format)
     except Stopped as stop:
         _say(f"Error: stopped by {signal.Signals(stop.number).name}; {_unwritten(output_path)}")
         sys.exit(128 + stop.number)
@@ -174,10 +212,58 @@ def score(
         sys.exit(1)
 
 
-def _scored(
-    input_path: str, output_path: str | None, keep: tuple[str, ...], quiet: bool, jobs: int | None, safe: bool
+def _check_options(
+    source: str, output: str | None, file_format: str, scheduler: str | None, jobs: int | None, safe: bool
+) -> None:
+    """UsageError (exit status 2) for options that do not go together."""
+    suffix = Path(output).suffix.lower() if output else ""
+    if file_format == "parquet":
+        if scheduler is None and source == "-":
+            raise click.UsageError("Parquet input is a file or a directory, not standard input")
+        if output is None:
+            raise click.UsageError("Parquet output goes to a file or directory: name it with -o")
+        if suffix == ".csv":
+            raise click.UsageError(f"{output}: Parquet input is scored to Parquet; name the output .parquet")
+        if safe:
+            raise click.UsageError("--spreadsheet-safe is for CSV output; a Parquet file keeps text as text")
+    elif suffix in PARQUET_SUFFIXES:
+        raise click.UsageError(f"{output}: CSV input is scored to CSV; name the output .csv")
+    if scheduler is not None:
+        if file_format == "csv":
+            raise click.UsageError("--dask scores Parquet files and datasets, not CSV")
+        if jobs is not None and scheduler != "local":
+            raise click.UsageError("--jobs sets the workers of --dask local; a cluster's workers are its own")
+
+
+def _scored_on_dask(
+    input_path: str, output_path: str, keep: tuple[str, ...], scheduler: str, jobs: int | None
 ) -> Summary:
-    """score_csv with a progress bar, its errors as click's (one line, exit status 1)."""
+    """distributed.score_dataset_dask, its errors as click's."""
+    from model.output import OutputError
+    from model.stream import InputError, default_jobs
+
+    try:
+        from model.distributed import score_dataset_dask
+    except ImportError as exc:
+        raise click.ClickException(
+            f"--dask needs Dask ({exc}); install it with: pip install 'backcheck[dask]'"
+        ) from None
+    try:
+        return score_dataset_dask(input_path, output_path, scheduler, keep, jobs or default_jobs())
+    except (InputError, OutputError) as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _scored(
+    input_path: str,
+    output_path: str | None,
+    keep: tuple[str, ...],
+    quiet: bool,
+    jobs: int | None,
+    safe: bool,
+    file_format: str,
+) -> Summary:
+    """score_csv or score_parquet with a progress bar, their errors as click's (one line, exit status 1)."""
     from tqdm import tqdm
 
     from model.output import OutputError
@@ -200,6 +286,17 @@ def _scored(
 
     try:
         with bar:
+            if file_format == "parquet":
+                from model.parquet import score_parquet
+
+                return score_parquet(
+                    input_path,
+                    output_path,
+                    keep=keep,
+                    jobs=jobs or default_jobs(),
+                    progress=bar.update,
+                    on_total=on_total,
+                )
             return score_csv(
                 input_path,
                 output_path,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
+import shutil
 import stat
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -90,6 +91,38 @@ def replacing(target: Target) -> Iterator[BinaryIO]:
         os.replace(partial, target.path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def output_directory(output: str, source: str) -> Path:
+    """The directory that writing a dataset's scores to `output` creates; OutputError if it must not be written.
+
+    A new path, or an empty directory, is fine: a run never mixes its files with others nor deletes any. Nor
+    is a directory inside the input `source`, or the input itself, where the next run would read the scores
+    as cases.
+    """
+    path = Path(os.path.realpath(output))
+    if path.exists() and not path.is_dir():
+        raise OutputError(f"{output}: is not a directory; the scores of a dataset go to a new or empty directory")
+    if path.is_dir() and any(path.iterdir()):
+        raise OutputError(f"{output}: is a directory that holds files; name a new or empty directory")
+    if not path.parent.is_dir():
+        raise OutputError(f"{output}: cannot be written (no directory {str(path.parent)!r})")
+    if path.is_relative_to(os.path.realpath(source)):
+        raise OutputError(f"{output}: is inside the input {source}; write the scores somewhere else")
+    return path
+
+
+@contextlib.contextmanager
+def replacing_directory(path: Path) -> Iterator[Path]:
+    """A directory beside `path` to write into, which becomes `path` (new, or replacing an empty directory)
+    when the block ends without an exception; on an exception it is removed with all it holds."""
+    partial = path.with_name(f".{path.name}.{secrets.token_hex(4)}.partial")
+    try:
+        partial.mkdir()
+        yield partial
+        os.replace(partial, path)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
 
 
 def _keep_owner_and_mode(descriptor: int, existing: os.stat_result) -> None:

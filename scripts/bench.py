@@ -1,9 +1,11 @@
-"""Benchmark figures (printed, never asserted): the engine against pgmpy per row, one case, a 1M-row CLI run.
+"""Benchmark figures (printed, never asserted): the engine against pgmpy per row, one case, a 1M-row CLI run, and
+the same rows as CSV, as Parquet, and as Parquet on a local Dask cluster of one and of two workers.
 
 Run with `make bench`. Options: --cases N (random cases for the engine comparison, default 2,000), --ve-cases N
 (how many of those pgmpy scores one at a time, default all of them), --rows N (generated CSV rows for the
 command-line run, default 1,000,000; 0 skips it), --runs N (timed runs of that command, default 3), --unknown P
-(share of fields left unknown, default 0.4), --jobs N.
+(share of fields left unknown, default 0.4), --jobs N, --formats-rows N (generated rows for the comparison of
+formats and of Dask, default 600; 0 skips it), --formats-runs N (timed runs of each, default 3).
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ import time
 from pathlib import Path
 
 import numpy as np
+import pyarrow.csv as pa_csv
+import pyarrow.parquet as pq
 
 from model.engine import load_engine
 from model.evidence import evidence_from_case
@@ -123,15 +127,44 @@ def _pss(pid: int) -> int:
 
 
 def _tree(pid: int) -> list[int]:
+    """The process and its descendants (Linux). Each thread lists the children it started: a Dask LocalCluster
+    starts its workers from its event loop's thread, not the main one."""
     found, pending = [], [pid]
     while pending:
         current = pending.pop()
         found.append(current)
         try:
-            pending += [int(c) for c in Path(f"/proc/{current}/task/{current}/children").read_text().split()]
+            threads = list(Path(f"/proc/{current}/task").iterdir())
         except OSError:
             continue
+        for thread in threads:
+            try:
+                pending += [int(c) for c in (thread / "children").read_text().split()]
+            except OSError:
+                continue
     return found
+
+
+def watched_run(command: list[str]) -> tuple[int, float, int]:
+    """Run `command` with its memory sampled every 50 ms: (peak proportional set size of all its processes in
+    bytes, seconds, exit status)."""
+    start = time.perf_counter()
+    process = subprocess.Popen(command)
+    peak = 0
+    done = threading.Event()
+
+    def watch() -> None:
+        nonlocal peak
+        while not done.is_set():
+            peak = max(peak, sum(_pss(p) for p in _tree(process.pid)))
+            time.sleep(0.05)
+
+    watcher = threading.Thread(target=watch)
+    watcher.start()
+    code = process.wait()
+    done.set()
+    watcher.join()
+    return peak, time.perf_counter() - start, code
 
 
 def command_line(rows: int, unknown: float, jobs: int | None, runs: int) -> None:
@@ -155,23 +188,7 @@ def command_line(rows: int, unknown: float, jobs: int | None, runs: int) -> None
             cpus.append(sum(os.times()[2:4]) - sum(cpu_before[2:4]))
         with target.open(encoding="utf-8") as scored:
             written = sum(1 for _ in scored) - 1
-        start = time.perf_counter()
-        process = subprocess.Popen(command)
-        peak = 0
-        done = threading.Event()
-
-        def watch() -> None:
-            nonlocal peak
-            while not done.is_set():
-                peak = max(peak, sum(_pss(p) for p in _tree(process.pid)))
-                time.sleep(0.05)
-
-        watcher = threading.Thread(target=watch)
-        watcher.start()
-        watched_code = process.wait()
-        done.set()
-        watcher.join()
-        watched = time.perf_counter() - start
+        peak, watched, watched_code = watched_run(command)
         elapsed = statistics.median(times)
         each = ", ".join(f"{t:.1f}" for t in times)
         cpu_each = ", ".join(f"{c:.1f}" for c in cpus)
@@ -184,6 +201,74 @@ def command_line(rows: int, unknown: float, jobs: int | None, runs: int) -> None
         print(f"                                   50 ms in a separate run: {watched:.1f} s, exit {watched_code})")
 
 
+# A Dask partition is a row group: the Parquet file of the formats comparison has this many, for the workers
+# to share.
+FORMATS_ROW_GROUPS = 8
+
+
+def formats(rows: int, unknown: float, runs: int) -> None:
+    """The same rows scored CSV to CSV, Parquet to Parquet, and on a local Dask cluster of 1 and of 2 workers:
+    medians of `runs` runs taken in turns, then one run of each with its memory sampled."""
+    with tempfile.TemporaryDirectory() as tmp:
+        csv_file, parquet_file = Path(tmp) / "cases.csv", Path(tmp) / "cases.parquet"
+        write_cases(csv_file, rows, unknown, seed=4)
+        options = pa_csv.ConvertOptions(strings_can_be_null=False, column_types=dict.fromkeys(_columns(), "string"))
+        table = pa_csv.read_csv(csv_file, convert_options=options)
+        pq.write_table(table, parquet_file, row_group_size=-(-rows // FORMATS_ROW_GROUPS))
+        score = [sys.executable, "-m", "model", "score", "--quiet"]
+        dask = [*score, str(parquet_file), "--dask", "local", "--jobs"]
+        commands = {
+            "CSV, one process": [*score, str(csv_file), "-o", f"{tmp}/out.csv", "--jobs", "1"],
+            "Parquet, one process": [*score, str(parquet_file), "-o", f"{tmp}/out.parquet", "--jobs", "1"],
+            "Dask, 1 local worker": [*dask, "1", "-o", f"{tmp}/dask1"],
+            "Dask, 2 local workers": [*dask, "2", "-o", f"{tmp}/dask2"],
+        }
+        outputs = [Path(tmp) / name for name in ("out.csv", "out.parquet", "dask1", "dask2")]
+        times: dict[str, list[float]] = {label: [] for label in commands}
+        codes: list[int] = []
+        for _ in range(runs):  # in turns, so that the machine's moments fall on every command alike
+            for (label, command), output in zip(commands.items(), outputs, strict=True):
+                _remove(output)
+                start = time.perf_counter()
+                codes.append(subprocess.run(command, check=False).returncode)
+                times[label].append(time.perf_counter() - start)
+        peaks = {}
+        for (label, command), output in zip(commands.items(), outputs, strict=True):
+            _remove(output)
+            peaks[label] = watched_run(command)[0]
+        print(
+            f"{rows:,} generated rows, as CSV ({csv_file.stat().st_size / 2**10:,.0f} KiB) and as Parquet "
+            f"({parquet_file.stat().st_size / 2**10:,.0f} KiB, {FORMATS_ROW_GROUPS} row groups: a Dask partition each)"
+        )
+        print(f"  {'backcheck score':<24}{'rows/s':>10}{'ratio':>8}{'peak MiB':>10}  seconds, median of {runs} runs")
+        rates = {label: rows / statistics.median(each) for label, each in times.items()}
+        base = rates["CSV, one process"]
+        for label, each in times.items():
+            every = ", ".join(f"{t:.1f}" for t in each)
+            print(
+                f"  {label:<24}{rates[label]:10,.1f}{rates[label] / base:7.2f}x{peaks[label] / 2**20:10,.0f}"
+                f"  {statistics.median(each):.1f} ({every})"
+            )
+        efficiency = rates["Dask, 2 local workers"] / (2 * rates["Dask, 1 local worker"])
+        print(f"  Dask scaling efficiency, 2 workers against 1: {efficiency:.0%} (100% = twice the rows/s)")
+        print(f"  exit statuses: {' '.join(str(c) for c in codes)}")
+        print("  (each run includes starting Python; a Dask run also starts its cluster and builds the engine on")
+        print("  each worker; peak memory is of all processes, sampled every 50 ms in a separate run)")
+
+
+def _columns() -> list[str]:
+    return [field.name for field in FIELDS]
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir():
+        for child in path.iterdir():
+            child.unlink()
+        path.rmdir()
+    else:
+        path.unlink(missing_ok=True)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=2_000)
@@ -192,12 +277,16 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--unknown", type=float, default=0.4)
     parser.add_argument("--jobs", type=int, default=None)
+    parser.add_argument("--formats-rows", type=int, default=600)
+    parser.add_argument("--formats-runs", type=int, default=3)
     args = parser.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{os.cpu_count()} processors, load average {load:.1f} at the start (other work slows every figure)")
     engine_vs_pgmpy(args.cases, min(args.ve_cases or args.cases, args.cases), args.unknown)
     if args.rows:
         command_line(args.rows, args.unknown, args.jobs, max(1, args.runs))
+    if args.formats_rows:
+        formats(args.formats_rows, args.unknown, max(1, args.formats_runs))
     return 0
 
 

@@ -6,6 +6,7 @@ import math
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -210,6 +211,30 @@ def test_typed_columns_read_as_diagnose_reads_their_values() -> None:
         assert_row_matches_diagnose(row, case)
     expected = diagnose({"fever": "no", "bruising": "no", "severity": 2.5}).posteriors["doms"]
     assert scored.loc[1, "p_doms"] == pytest.approx(expected)
+
+
+@pytest.mark.parametrize("dtype", ["Int64", pd.ArrowDtype(pa.int64()), pd.ArrowDtype(pa.int8())])
+def test_integer_yes_no_columns_with_gaps_read_as_integers_not_floats(dtype: object) -> None:
+    # asked for a NumPy array, pandas gives 1.0 for these columns' 1, which a yes/no field refuses
+    frame = pd.DataFrame({"fever": pd.Series([1, None, 0, 2], dtype=dtype), "age": pd.Series([30, 40, None, 9])})
+    scored = score_cases(frame)
+    assert scored["error"].tolist() == [
+        "",
+        "",
+        "",
+        "age: 9.0 is outside 10-110; fever: 2 is not yes or no (also accepted: y/n, true/false, 1/0)",
+    ]
+    for (_, row), case in zip(scored.iterrows(), frame.astype(object).to_dict("records"), strict=True):
+        assert_row_matches_diagnose(row, {k: None if pd.isna(v) else v for k, v in case.items()})
+
+
+def test_arrow_backed_and_categorical_text_columns_read_as_their_values() -> None:
+    plain = pd.DataFrame({"activity": ["yoga", None, "runing"], "fever": ["yes", "no", None]})
+    arrow = plain.astype(pd.ArrowDtype(pa.string()))
+    categorical = plain.astype("category")
+    expected = score_cases(plain)[output_columns()]
+    for frame in (arrow, categorical):
+        pd.testing.assert_frame_equal(score_cases(frame)[output_columns()], expected)
 
 
 def test_odd_objects_in_cells_are_row_errors_not_exceptions() -> None:

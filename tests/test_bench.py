@@ -15,7 +15,8 @@ ROOT = Path(__file__).resolve().parents[1]
 def test_the_benchmark_prints_its_figures_on_a_small_run() -> None:
     command = [sys.executable, str(ROOT / "scripts" / "bench.py")]
     command += ["--cases", "40", "--ve-cases", "3", "--rows", "300", "--runs", "2", "--jobs", "1"]
-    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT, timeout=300)
+    command += ["--formats-rows", "16", "--formats-runs", "1"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT, timeout=600)
     assert result.returncode == 0, result.stderr
     out = result.stdout
     for figure in (
@@ -32,3 +33,14 @@ def test_the_benchmark_prints_its_figures_on_a_small_run() -> None:
     assert float(difference.split(":")[1]) < 1e-9, difference
     assert "exit statuses:                          0 0" in out
     assert "rows written:                           300" in out
+    for figure in (
+        "16 generated rows, as CSV",
+        "CSV, one process",
+        "Parquet, one process",
+        "Dask, 1 local worker",
+        "Dask, 2 local workers",
+        "Dask scaling efficiency, 2 workers against 1:",
+        "seconds, median of 1 runs",
+    ):
+        assert figure in out, (figure, out)
+    assert "exit statuses: 0 0 0 0\n" in out

@@ -194,7 +194,16 @@ def test_standard_input_to_standard_output() -> None:
 def test_help_documents_every_option_with_an_example() -> None:
     command = main.get_command(click.Context(main), "score")
     options = [p for p in command.params if isinstance(p, click.Option)]
-    assert {o.name for o in options} == {"output_path", "keep", "quiet", "strict", "jobs", "spreadsheet_safe"}
+    assert {o.name for o in options} == {
+        "output_path",
+        "keep",
+        "quiet",
+        "strict",
+        "jobs",
+        "spreadsheet_safe",
+        "file_format",
+        "scheduler",
+    }
     for option in options:
         assert option.help and "Example: " in option.help, option.name
     shown = CliRunner().invoke(main, ["score", "--help"]).stdout

@@ -6,7 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from app import state, texts
-from model.care import Care
+from model.care.rules import Care
 
 BOXES = {
     "emergency": (st.error, ":material/emergency:"),

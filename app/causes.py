@@ -7,7 +7,7 @@ from functools import cache
 import streamlit as st
 
 from app import texts
-from model.care import load_rules
+from model.care.rules import load_rules
 
 # A cause is shown when at least this likely, or when a care rule says a doctor should look at it.
 SHOWN_FROM = 0.05

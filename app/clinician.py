@@ -6,8 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from app import charts, texts
-from model import present
+from app import charts, present, texts
 
 
 def table(frame: pd.DataFrame) -> None:

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app import advice, causes, clinician, files, questions, state, style, texts
-from model import present
+from app import advice, causes, clinician, files, present, questions, state, style, texts
 from model.diagnosis import Diagnosis, diagnose
-from model.engine import load_engine
-from model.explain import Question, answer_steps, next_questions
+from model.inference.engine import load_engine
+from model.inspect.explain import Question, answer_steps, next_questions
 
 
 @st.cache_resource(show_spinner=False)

@@ -6,8 +6,8 @@ import streamlit as st
 
 from app import state, texts
 from app.texts import UNKNOWN
-from model.explain import Question
-from model.fields import FIELD_BY_NAME, WARNING_SIGNS
+from model.cases.fields import FIELD_BY_NAME, WARNING_SIGNS
+from model.inspect.explain import Question
 
 # The groups, in the order they are asked: the contract's warning signs first (its order puts the emergency
 # signs first), then what happened, the pain, and the rest. Every input field is in exactly one (a test checks).

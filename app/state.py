@@ -11,8 +11,8 @@ from typing import Any
 import streamlit as st
 
 from app.texts import UNKNOWN
-from model.explain import representative_value
-from model.fields import EVIDENCE_FIELDS, WARNING_SIGNS
+from model.cases.fields import EVIDENCE_FIELDS, WARNING_SIGNS
+from model.inspect.explain import representative_value
 
 # The number fields: (lowest, highest) of their input; duration has no upper limit in the contract.
 NUMBERS: dict[str, tuple[int, int | None]] = {"age": (10, 110), "severity": (0, 10), "duration_days": (0, None)}

@@ -1,12 +1,12 @@
 """The words the app shows for the contract's fields and answers, read through these functions only, so that
-their source (today model.present) can change in one place."""
+their source (today app.present) can change in one place."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from model import present
-from model.fields import UNKNOWN
+from app import present
+from model.cases.fields import UNKNOWN
 
 NOT_A_DIAGNOSIS = (
     "**This is not a diagnosis.** backcheck cannot examine you and does not replace a doctor: its numbers come from "

@@ -2,7 +2,7 @@
 
 Not a diagnosis: it cannot examine you and does not replace a doctor.
 
-The names below are imported on first use (PEP 562), so that `import model.cli` or `import model.output` does
+The names below are imported on first use (PEP 562), so that `import model.cli` or `import model.scoring.output` does
 not load numpy, pandas and pgmpy first: the command line sets its signal handlers before it loads them.
 """
 
@@ -12,28 +12,28 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from model.batch import score_cases
-    from model.care import LEVELS as CARE_LEVELS
+    from model.care.rules import LEVELS as CARE_LEVELS
+    from model.cases.evidence import evidence_from_case
+    from model.cases.fields import CaseError, UnknownFieldError
     from model.diagnosis import Diagnosis, diagnose
-    from model.evidence import evidence_from_case
-    from model.fields import CaseError, UnknownFieldError
-    from model.marginals import batch_marginals
-    from model.network import load_network
-    from model.spec import SpecError, load_spec
+    from model.inference.marginals import batch_marginals
+    from model.network.build import load_network
+    from model.network.spec import SpecError, load_spec
+    from model.scoring.batch import score_cases
 
 # name: (module, name there)
 _EXPORTS = {
-    "CARE_LEVELS": ("model.care", "LEVELS"),
-    "CaseError": ("model.fields", "CaseError"),
+    "CARE_LEVELS": ("model.care.rules", "LEVELS"),
+    "CaseError": ("model.cases.fields", "CaseError"),
     "Diagnosis": ("model.diagnosis", "Diagnosis"),
-    "SpecError": ("model.spec", "SpecError"),
-    "UnknownFieldError": ("model.fields", "UnknownFieldError"),
-    "batch_marginals": ("model.marginals", "batch_marginals"),
+    "SpecError": ("model.network.spec", "SpecError"),
+    "UnknownFieldError": ("model.cases.fields", "UnknownFieldError"),
+    "batch_marginals": ("model.inference.marginals", "batch_marginals"),
     "diagnose": ("model.diagnosis", "diagnose"),
-    "evidence_from_case": ("model.evidence", "evidence_from_case"),
-    "load_network": ("model.network", "load_network"),
-    "load_spec": ("model.spec", "load_spec"),
-    "score_cases": ("model.batch", "score_cases"),
+    "evidence_from_case": ("model.cases.evidence", "evidence_from_case"),
+    "load_network": ("model.network.build", "load_network"),
+    "load_spec": ("model.network.spec", "load_spec"),
+    "score_cases": ("model.scoring.batch", "score_cases"),
 }
 __all__ = [
     "CARE_LEVELS",

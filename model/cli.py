@@ -14,12 +14,12 @@ from typing import TYPE_CHECKING
 
 import click
 
-from model.formats import PARQUET_SUFFIXES, is_parquet
+from model.scoring.formats import PARQUET_SUFFIXES, is_parquet
 
 if TYPE_CHECKING:
-    from model.stream import Summary
+    from model.scoring.stream import Summary
 
-# model.stream, tqdm and what they import (numpy, pandas, pyarrow, the network) take a second or more to load:
+# model.scoring.stream, tqdm and what they import (numpy, pandas, pyarrow, the network) take a second or more to load:
 # `score` imports them once its signal handlers are set, so that a Ctrl-C then ends in one line, not a traceback.
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
 
@@ -37,7 +37,7 @@ def _stopping_on_signals() -> Iterator[None]:
     """Turn SIGINT, SIGTERM and SIGHUP into Stopped for the block, then put the handlers back.
 
     The first signal raises; after it all three are ignored, so that a second Ctrl-C cannot interrupt the
-    clean-up that the first one started (model.stream holds them while it cleans up, and a held one would
+    clean-up that the first one started (model.scoring.stream holds them while it cleans up, and a held one would
     otherwise raise as the clean-up ends)."""
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may set handlers
@@ -59,10 +59,10 @@ def _stopping_on_signals() -> Iterator[None]:
 class ScoreCommand(click.Command):
     """`score`, whose help ends with the case schema's columns as the contract data lists them.
 
-    model.fields (and numpy and pandas with it) is imported only when the help is shown."""
+    model.cases.fields (and numpy and pandas with it) is imported only when the help is shown."""
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        from model.fields import load_contract
+        from model.cases.fields import load_contract
 
         contract = load_contract()
         with formatter.section("Input columns (any order, each optional; see docs/case-schema.md)"):
@@ -87,7 +87,7 @@ def main() -> None:
     "--output",
     "output_path",
     metavar="FILE",
-    # checked by model.output (a FIFO, device or directory, or the input itself, is refused in one line)
+    # checked by model.scoring.output (a FIFO, device or directory, or the input itself, is refused in one line)
     type=click.Path(),
     help="Write the scored cases to FILE (default: standard output). FILE appears only when the run succeeds, "
     "keeps the mode of the file it replaces, and is written through a symbolic link to its target. "
@@ -239,11 +239,11 @@ def _scored_on_dask(
     input_path: str, output_path: str, keep: tuple[str, ...], scheduler: str, jobs: int | None
 ) -> Summary:
     """distributed.score_dataset_dask, its errors as click's."""
-    from model.output import OutputError
-    from model.stream import InputError, default_jobs
+    from model.scoring.output import OutputError
+    from model.scoring.stream import InputError, default_jobs
 
     try:
-        from model.distributed import score_dataset_dask
+        from model.scoring.distributed import score_dataset_dask
     except ImportError as exc:
         raise click.ClickException(
             f"--dask needs Dask ({exc}); install it with: pip install 'backcheck[dask]'"
@@ -266,9 +266,9 @@ def _scored(
     """score_csv or score_parquet with a progress bar, their errors as click's (one line, exit status 1)."""
     from tqdm import tqdm
 
-    from model.output import OutputError
-    from model.stream import InputError, default_jobs, score_csv
-    from model.workers import WorkerError
+    from model.scoring.output import OutputError
+    from model.scoring.stream import InputError, default_jobs, score_csv
+    from model.scoring.workers import WorkerError
 
     # tqdm's monitor thread would be running when the scorer forks its workers
     tqdm.monitor_interval = 0
@@ -287,7 +287,7 @@ def _scored(
     try:
         with bar:
             if file_format == "parquet":
-                from model.parquet import score_parquet
+                from model.scoring.parquet import score_parquet
 
                 return score_parquet(
                     input_path,

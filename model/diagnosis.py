@@ -5,11 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from model.care import Care, care_level
-from model.evidence import evidence_from_values
-from model.fields import parse_case
-from model.inference import posteriors
-from model.spec import load_spec
+from model.care.rules import Care, care_level
+from model.cases.evidence import evidence_from_values
+from model.cases.fields import parse_case
+from model.inference.reference import posteriors
+from model.network.spec import load_spec
 
 
 @dataclass(frozen=True)

@@ -24,11 +24,11 @@ import numpy as np
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
 
-from model.engine import load_engine
-from model.evidence import evidence_from_case
-from model.fields import FIELDS
-from model.inference import posteriors, posteriors_batch, reference_posteriors
-from model.spec import load_spec
+from model.cases.evidence import evidence_from_case
+from model.cases.fields import FIELDS
+from model.inference.engine import load_engine
+from model.inference.reference import posteriors, posteriors_batch, reference_posteriors
+from model.network.spec import load_spec
 
 
 def random_values(rng: np.random.Generator, n: int, unknown: float) -> dict[str, list[str]]:

@@ -20,7 +20,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from model import batch_marginals
-from model.engine import Engine
+from model.inference.engine import Engine
 from tests.test_standard_networks import agrum_network, drawn_cases, gum, network
 
 DEFAULT = [

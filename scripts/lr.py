@@ -9,9 +9,9 @@ import sys
 
 import pandas as pd
 
-from model.base_rates import compare_base_rates
-from model.lr import WITHIN, compare_published
-from model.network import reference_eliminator
+from model.inspect.base_rates import compare_base_rates
+from model.inspect.lr import WITHIN, compare_published
+from model.network.build import reference_eliminator
 
 
 def main() -> int:

@@ -11,8 +11,8 @@ import sys
 import textwrap
 from pathlib import Path
 
-from model.care import LEVELS, load_rules
-from model.fields import Field, load_contract
+from model.care.rules import LEVELS, load_rules
+from model.cases.fields import Field, load_contract
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "case-schema.md"
 WIDTH = 116

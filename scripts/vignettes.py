@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from pathlib import Path
 
-from model.care import RANK
-from model.vignettes import evaluate, read_vignettes, summary
+from model.care.rules import RANK
+from model.inspect.vignettes import evaluate, read_vignettes, summary
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 FILES = ("vignettes_public.csv", "vignettes_article.csv", "vignettes_guidelines.csv")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from hypothesis import strategies as st
 
-from model.fields import FIELDS, Field
+from model.cases.fields import FIELDS, Field
 
 
 def field_value(field: Field) -> st.SearchStrategy:

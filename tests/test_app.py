@@ -13,12 +13,11 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 import model
-from app import charts, files, questions
-from model import present
-from model.batch import output_columns
-from model.explain import CARE_CHANCE, answer_steps, next_questions
-from model.fields import EVIDENCE_FIELDS, FIELD_BY_NAME, WARNING_SIGNS
-from model.sources import load_sources
+from app import charts, files, present, questions
+from model.cases.fields import EVIDENCE_FIELDS, FIELD_BY_NAME, WARNING_SIGNS
+from model.inspect.explain import CARE_CHANCE, answer_steps, next_questions
+from model.network.sources import load_sources
+from model.scoring.batch import output_columns
 
 ROOT = Path(__file__).resolve().parents[1]
 APP = ROOT / "app.py"

@@ -11,11 +11,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.batch import check_columns, output_columns, score_cases
-from model.care import _PERCENT_WORDS, REASON_SEPARATOR, _percent, _percent_index, care_level
+from model.care.rules import _PERCENT_WORDS, REASON_SEPARATOR, _percent, _percent_index, care_level
+from model.cases.fields import FIELD_BY_NAME, FIELDS, CaseError, UnknownFieldError, parse_case
 from model.diagnosis import diagnose
-from model.fields import FIELD_BY_NAME, FIELDS, CaseError, UnknownFieldError, parse_case
-from model.spec import load_spec
+from model.network.spec import load_spec
+from model.scoring.batch import check_columns, output_columns, score_cases
 
 CAUSES = load_spec().cause_ids
 PROBABILITY_COLUMNS = [f"p_{c}" for c in CAUSES]

@@ -11,9 +11,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import model.marginals
+import model.inference.marginals
 from model import batch_marginals
-from model.network import DiscreteBayesianNetwork, TabularCPD, eliminator
+from model.network.build import DiscreteBayesianNetwork, TabularCPD, eliminator
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)
@@ -102,14 +102,14 @@ def test_unknown_nodes_and_states_are_refused_by_name() -> None:
 def built(monkeypatch: pytest.MonkeyPatch) -> list[weakref.ref]:
     """Weak references to every engine batch_marginals builds while the test runs."""
     engines: list[weakref.ref] = []
-    real = model.marginals.Engine
+    real = model.inference.marginals.Engine
 
-    def counted(network: DiscreteBayesianNetwork) -> model.marginals.Engine:
+    def counted(network: DiscreteBayesianNetwork) -> model.inference.marginals.Engine:
         engine = real(network)
         engines.append(weakref.ref(engine))
         return engine
 
-    monkeypatch.setattr(model.marginals, "Engine", counted)
+    monkeypatch.setattr(model.inference.marginals, "Engine", counted)
     return engines
 
 

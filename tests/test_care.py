@@ -7,9 +7,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model import diagnose
-from model.care import RANK, load_rules, parse_rules
-from model.fields import WARNING_SIGNS
-from model.spec import SpecError
+from model.care.rules import RANK, load_rules, parse_rules
+from model.cases.fields import WARNING_SIGNS
+from model.network.spec import SpecError
 from tests.strategies import cases
 
 

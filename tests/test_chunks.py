@@ -1,11 +1,12 @@
-"""The chunk schedule of `backcheck score` (model.stream.chunk_sizes): every block once, shrinking towards the end."""
+"""The chunk schedule of `backcheck score` (model.scoring.stream.chunk_sizes): every block once, shrinking towards
+the end."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.stream import CHUNK_BLOCKS, chunk_sizes
+from model.scoring.stream import CHUNK_BLOCKS, chunk_sizes
 
 
 @settings(max_examples=200, deadline=None)

@@ -21,9 +21,9 @@ from click.testing import CliRunner, Result
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.batch import output_columns, score_cases
+from model.cases.fields import FIELD_NAMES, CaseError, parse_case
 from model.cli import main
-from model.fields import FIELD_NAMES, CaseError, parse_case
+from model.scoring.batch import output_columns, score_cases
 
 DATA = Path(__file__).resolve().parent / "data"
 ROOT = Path(__file__).resolve().parent.parent

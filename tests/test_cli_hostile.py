@@ -24,8 +24,8 @@ from click.testing import CliRunner, Result
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.batch import output_columns
 from model.cli import main
+from model.scoring.batch import output_columns
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -236,8 +236,8 @@ def test_an_endless_stream_with_a_bad_header_is_refused_as_soon_as_the_header_ar
 
 SMALL_SPOOL = """
 import sys
-import model.stream
-model.stream.STDIN_SPOOL_BYTES = 4 * 2**20
+import model.scoring.stream
+model.scoring.stream.STDIN_SPOOL_BYTES = 4 * 2**20
 from model.cli import main
 main(sys.argv[1:])
 """

@@ -7,7 +7,7 @@ from importlib import resources
 
 import pytest
 
-from model.fields import (
+from model.cases.fields import (
     FIELD_BY_NAME,
     FIELDS,
     WARNING_SIGNS,
@@ -16,7 +16,7 @@ from model.fields import (
     parse_case,
     read_contract,
 )
-from model.spec import load_spec
+from model.network.spec import load_spec
 
 
 def contract_text() -> str:

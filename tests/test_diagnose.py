@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from model import diagnose, load_spec
-from model.inference import reference_posteriors
+from model.inference.reference import reference_posteriors
 from tests.strategies import cases
 
 

@@ -17,12 +17,12 @@ import pytest
 from click.testing import CliRunner, Result
 from distributed import Client, LocalCluster
 
-from model import parquet
-from model.batch import output_columns
+from model.cases.fields import UnknownFieldError
 from model.cli import main
-from model.distributed import EngineLoader, score_dask, scored_partition
-from model.engine import load_engine
-from model.fields import UnknownFieldError
+from model.inference.engine import load_engine
+from model.scoring import parquet
+from model.scoring.batch import output_columns
+from model.scoring.distributed import EngineLoader, score_dask, scored_partition
 
 DATA = Path(__file__).resolve().parent / "data"
 ROOT = DATA.parents[1]

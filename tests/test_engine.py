@@ -13,7 +13,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.engine import (
+from model.cases.evidence import evidence_from_case
+from model.cases.fields import FIELD_NAMES
+from model.inference.engine import (
     _CHEAP_PATH,
     _ELIMINATION_RULES,
     UNKNOWN,
@@ -23,17 +25,15 @@ from model.engine import (
     _merged,
     load_engine,
 )
-from model.evidence import evidence_from_case
-from model.fields import FIELD_NAMES
-from model.inference import (
+from model.inference.reference import (
     marginals,
     posteriors,
     posteriors_batch,
     reference_marginals,
     reference_posteriors,
 )
-from model.network import DiscreteBayesianNetwork, TabularCPD, eliminator
-from model.spec import load_spec
+from model.network.build import DiscreteBayesianNetwork, TabularCPD, eliminator
+from model.network.spec import load_spec
 
 SPEC = load_spec()
 CAUSES = SPEC.cause_ids
@@ -66,7 +66,7 @@ def test_posteriors_equal_pgmpy_on_random_cases(evidence: dict[str, str]) -> Non
 @given(evidences(), st.data())
 def test_marginals_of_any_unobserved_node_equal_pgmpy(evidence: dict[str, str], data: st.DataObject) -> None:
     # findings and contexts too: the next-question score asks for them; and the hidden node
-    # (not the back pain chain's intermediate steps: only pgmpy's representation has them, see model/pain.py)
+    # (not the back pain chain's intermediate steps: only pgmpy's representation has them, see model/inference/pain.py)
     steps = {step.id for step in SPEC.pain_steps[:-1]}
     unobserved = [n for n in SPEC.nodes if n not in evidence and n not in steps]
     nodes = tuple(data.draw(st.lists(st.sampled_from(unobserved), min_size=1, max_size=6, unique=True)))
@@ -285,7 +285,7 @@ def test_an_elimination_path_contracts_the_tensors_to_their_total(
 
 PLAN_DIGEST = """
 import hashlib
-from model.engine import load_engine
+from model.inference.engine import load_engine
 engine = load_engine()
 shapes = []
 for key in range(64):

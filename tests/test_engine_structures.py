@@ -16,8 +16,8 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
-from model.engine import UNKNOWN, Engine
-from model.network import DiscreteBayesianNetwork, TabularCPD, eliminator
+from model.inference.engine import UNKNOWN, Engine
+from model.network.build import DiscreteBayesianNetwork, TabularCPD, eliminator
 
 EXACT = 1e-12
 
@@ -155,7 +155,7 @@ def test_a_noisy_max_finding_seen_in_any_state_is_a_difference_of_two_factorised
     # Seen above its lowest state, F (and G) is computed as P(F <= s) - P(F <= s - 1), two cases in which it is
     # split into vectors: the same answers whether the terms are kept (limit inf, and 1e4, which these cases
     # are well within), or every expanded case computed again without them (limit 0).
-    monkeypatch.setattr("model.engine._CANCELLATION", cancellation)
+    monkeypatch.setattr("model.inference.engine._CANCELLATION", cancellation)
     model = noisy_max_network()
     engine = Engine(model)
     assert engine._factorised["F"].expands.tolist() == [False, True, True]

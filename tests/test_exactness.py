@@ -6,10 +6,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from model.evidence import evidence_from_case
-from model.inference import marginals, posteriors, posteriors_batch, reference_marginals, reference_posteriors
-from model.spec import load_spec
-from model.vignettes import read_vignettes
+from model.cases.evidence import evidence_from_case
+from model.inference.reference import marginals, posteriors, posteriors_batch, reference_marginals, reference_posteriors
+from model.inspect.vignettes import read_vignettes
+from model.network.spec import load_spec
 from tests.strategies import cases
 
 TOLERANCE = 1e-9
@@ -47,7 +47,7 @@ def test_nothing_known_equals_pgmpy():
 def test_a_batch_equals_one_case_at_a_time_on_every_vignette():
     from pathlib import Path
 
-    from model.fields import FIELD_NAMES
+    from model.cases.fields import FIELD_NAMES
 
     frame = read_vignettes(Path(__file__).resolve().parent.parent / "data" / "vignettes_public.csv")
     evidences = [

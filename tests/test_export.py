@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from pgmpy.factors.discrete import TabularCPD
 
-from model.export import (
+from model.inspect.export import (
     FORMATS,
     network_differences,
     read_network,
@@ -14,7 +14,7 @@ from model.export import (
     unportable_names,
     write_network,
 )
-from model.network import load_network
+from model.network.build import load_network
 
 
 @pytest.fixture(scope="module")

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from model import CaseError, UnknownFieldError, diagnose, evidence_from_case
-from model.fields import FIELD_NAMES, parse_case
+from model.cases.fields import FIELD_NAMES, parse_case
 
 
 @pytest.mark.parametrize(

@@ -8,7 +8,7 @@ import matplotlib.pyplot as plt
 import pytest
 from pgmpy.inference import VariableElimination
 
-from model.graph import (
+from model.inspect.graph import (
     clinical_facts,
     definition_positions,
     draw_network,
@@ -19,8 +19,8 @@ from model.graph import (
     markov_blanket,
     node_layers,
 )
-from model.network import load_network
-from model.spec import PRESENT, load_spec, read_spec
+from model.network.build import load_network
+from model.network.spec import PRESENT, load_spec, read_spec
 
 TINY = """
 [[context]]

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from model.inference import reference_posteriors
-from model.network import build_network
-from model.spec import read_spec
-from model.tables import finding_table
+from model.inference.reference import reference_posteriors
+from model.network.build import build_network
+from model.network.spec import read_spec
+from model.network.tables import finding_table
 
 TINY = """
 [[context]]

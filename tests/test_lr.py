@@ -6,10 +6,10 @@ from pathlib import Path
 import pytest
 from pgmpy.inference import VariableElimination
 
-from model.lr import PUBLISHED_LRS, ImpliedLR, compare_published, implied_lr, lr_by_context, verdict
-from model.network import build_network, load_network
-from model.sources import load_sources
-from model.spec import PRESENT, load_spec, read_spec
+from model.inspect.lr import PUBLISHED_LRS, ImpliedLR, compare_published, implied_lr, lr_by_context, verdict
+from model.network.build import build_network, load_network
+from model.network.sources import load_sources
+from model.network.spec import PRESENT, load_spec, read_spec
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "clinical-figures.md"
 
@@ -133,7 +133,7 @@ def test_every_required_published_lr_is_matched_within_a_factor_of_two(ve):
 
 
 def test_every_published_base_rate_is_matched_within_a_factor_of_two(ve):
-    from model.base_rates import PUBLISHED_RATES, compare_base_rates
+    from model.inspect.base_rates import PUBLISHED_RATES, compare_base_rates
 
     text = re.sub(r"\s+", " ", DOCS.read_text(encoding="utf-8"))
     for rate in PUBLISHED_RATES:

@@ -12,9 +12,9 @@ import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner, Result
 
-from model import parquet
-from model.batch import output_columns
 from model.cli import main
+from model.scoring import parquet
+from model.scoring.batch import output_columns
 
 DATA = Path(__file__).resolve().parent / "data"
 PROBABILITIES = [c for c in output_columns() if c.startswith("p_")]

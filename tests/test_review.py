@@ -5,10 +5,10 @@ import math
 import numpy as np
 import pytest
 
-from model.network import load_network
-from model.review import cpt_frame, node_states, prior_by_activity, sourced_rows
-from model.sources import load_sources
-from model.spec import CauseNode, load_spec
+from model.inspect.review import cpt_frame, node_states, prior_by_activity, sourced_rows
+from model.network.build import load_network
+from model.network.sources import load_sources
+from model.network.spec import CauseNode, load_spec
 
 
 @pytest.fixture(scope="module")

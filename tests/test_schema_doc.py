@@ -6,9 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-from model.care import LEVELS
-from model.fields import FIELDS, load_contract
-from model.spec import load_spec
+from model.care.rules import LEVELS
+from model.cases.fields import FIELDS, load_contract
+from model.network.spec import load_spec
 
 ROOT = Path(__file__).resolve().parent.parent
 SCHEMA = ROOT / "docs" / "case-schema.md"

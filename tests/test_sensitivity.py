@@ -8,13 +8,13 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 
-from model.evidence import evidence_from_case
-from model.explain import answer_effects
-from model.fields import parse_case
-from model.inference import posteriors
-from model.network import build_network
-from model.sensitivity import UNKNOWN, answer_swings, draw_tornado, sweep, tornado_frame, with_link, with_odds
-from model.spec import load_spec
+from model.cases.evidence import evidence_from_case
+from model.cases.fields import parse_case
+from model.inference.reference import posteriors
+from model.inspect.explain import answer_effects
+from model.inspect.sensitivity import UNKNOWN, answer_swings, draw_tornado, sweep, tornado_frame, with_link, with_odds
+from model.network.build import build_network
+from model.network.spec import load_spec
 
 TRAMPOLINE = {"activity": "jumping", "age": 30, "fall_or_impact": "yes", "numbness": "legs", "severity": 9}
 NIGHT_PAIN = {"activity": "sitting", "age": 66, "night_pain": "yes", "weight_loss": "yes", "duration_days": 45}

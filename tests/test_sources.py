@@ -7,10 +7,10 @@ from importlib import resources
 
 import pytest
 
-from model.care import load_rules
-from model.fields import EVIDENCE_FIELDS, FIELD_BY_NAME
-from model.sources import load_sources, read_sources
-from model.spec import SpecError, load_spec
+from model.care.rules import load_rules
+from model.cases.fields import EVIDENCE_FIELDS, FIELD_BY_NAME
+from model.network.sources import load_sources, read_sources
+from model.network.spec import SpecError, load_spec
 
 PARAGRAPH_ID = re.compile(r"^(lifting|walking|jumping|pool|sitting|bending|yoga|running|deadlift|squats)\.\d+$")
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from model.network import build_network, load_network, reference_eliminator
-from model.spec import SpecError, load_spec, read_spec
+from model.network.build import build_network, load_network, reference_eliminator
+from model.network.spec import SpecError, load_spec, read_spec
 
 NETWORK_TOML = Path(__file__).resolve().parent.parent / "model" / "data" / "network.toml"
 CONTRACT_CAUSES = (
@@ -178,7 +178,7 @@ def test_a_cycle_among_causes_is_refused():
 def test_a_table_column_that_does_not_sum_to_one_fails_at_build_naming_the_node(monkeypatch):
     import numpy as np
 
-    import model.network as network
+    import model.network.build as network
 
     real = network.all_tables
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 from model import batch_marginals
-from model.network import DiscreteBayesianNetwork
+from model.network.build import DiscreteBayesianNetwork
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", FutureWarning)

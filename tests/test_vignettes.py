@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from model.care import RANK
-from model.vignettes import evaluate, read_vignettes, summary
+from model.care.rules import RANK
+from model.inspect.vignettes import evaluate, read_vignettes, summary
 
 DATA = Path(__file__).resolve().parent.parent / "data"
 

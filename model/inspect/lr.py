@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
-from model.inference import reference_marginals
-from model.spec import ABSENT, PRESENT, load_spec
+from model.inference.reference import reference_marginals
+from model.network.spec import ABSENT, PRESENT, load_spec
 
 if TYPE_CHECKING:
     from pgmpy.inference import VariableElimination

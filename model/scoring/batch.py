@@ -13,10 +13,9 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from model.care import REASON_SEPARATOR, Column, care_columns
-from model.engine import UNKNOWN, load_engine
-from model.evidence import evidence_from_values
-from model.fields import (
+from model.care.rules import REASON_SEPARATOR, Column, care_columns
+from model.cases.evidence import evidence_from_values
+from model.cases.fields import (
     FIELD_NAMES,
     FIELDS,
     WARNING_SIGNS,
@@ -25,8 +24,9 @@ from model.fields import (
     load_contract,
     names_in_words,
 )
-from model.inference import posteriors_array
-from model.spec import load_spec
+from model.inference.engine import UNKNOWN, load_engine
+from model.inference.reference import posteriors_array
+from model.network.spec import load_spec
 
 IMPOSSIBLE = "the network gives this combination of answers probability zero; check the answers"
 

@@ -19,9 +19,9 @@ from functools import cache
 
 import numpy as np
 
-from model.engine import UNKNOWN, Engine, encode_evidence, normalised
-from model.network import DiscreteBayesianNetwork, build_network
-from model.spec import load_spec
+from model.inference.engine import UNKNOWN, Engine, encode_evidence, normalised
+from model.network.build import DiscreteBayesianNetwork, build_network
+from model.network.spec import load_spec
 
 
 @cache

@@ -17,8 +17,8 @@ with warnings.catch_warnings():
 if TYPE_CHECKING:
     from pgmpy.inference import VariableElimination
 
-from model.spec import NetworkSpec, SpecError, load_spec
-from model.tables import all_tables
+from model.network.spec import NetworkSpec, SpecError, load_spec
+from model.network.tables import all_tables
 
 _COLUMN_TOLERANCE = 1e-9
 

@@ -7,11 +7,11 @@ from typing import Any
 
 import pandas as pd
 
-from model.evidence import evidence_from_case
-from model.explain import LinkNote, link_notes, representative_value
-from model.fields import FIELDS, UNKNOWN
-from model.sources import Source
-from model.spec import CauseNode, load_spec
+from model.cases.evidence import evidence_from_case
+from model.cases.fields import FIELDS, UNKNOWN
+from model.inspect.explain import LinkNote, link_notes, representative_value
+from model.network.sources import Source
+from model.network.spec import CauseNode, load_spec
 
 # An effect smaller than this (half a percentage point) is shown as "no real effect".
 NOTABLE_DELTA = 0.005
@@ -104,7 +104,7 @@ def state_words(field: str, state: str) -> str:
 
 
 def value_for_state(field: str, state: str) -> Any:
-    """A value of the field inside the network state `state`, to set the field's widget (see model.explain)."""
+    """A value of the field inside the network state `state`, to set the field's widget (see model.inspect.explain)."""
     return representative_value(field, state)
 
 
@@ -143,7 +143,7 @@ def _links(field: str, cause: str, value: Any) -> tuple[LinkNote, ...]:
 def cause_effects(effects: pd.DataFrame, cause: str) -> list[Effect]:
     """Each answer's effect on `cause`, largest first, with the network rows and sources tying them.
 
-    `effects` is model.explain.answer_effects(case) for the case.
+    `effects` is model.inspect.explain.answer_effects(case) for the case.
     """
     rows = effects[effects["cause"] == cause]
     rows = rows.reindex(rows["delta"].abs().sort_values(ascending=False, kind="stable").index)

@@ -11,7 +11,16 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from model.values import SHOWN_CHARACTERS, Bad, is_blank, is_unknown, parse_choice, parse_number, parse_yesno, show
+from model.cases.values import (
+    SHOWN_CHARACTERS,
+    Bad,
+    is_blank,
+    is_unknown,
+    parse_choice,
+    parse_number,
+    parse_yesno,
+    show,
+)
 
 NOT_A_CASE = "is not a case; expected a mapping of field names to values (a dict or a pandas row)"
 

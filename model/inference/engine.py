@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.network import DiscreteBayesianNetwork
+from model.network.build import DiscreteBayesianNetwork
 
 if TYPE_CHECKING:
-    from model.pain import PainEngine
+    from model.inference.pain import PainEngine
 
 UNKNOWN = -1
 # The most plan bits (see Engine.__init__): a key is an int64, so beyond 62 candidates (pigs has 188) the 62
@@ -249,7 +249,7 @@ class Engine:
 
     def joint(self, codes: np.ndarray, nodes: Sequence[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """P(evidence) per case, and {node: (cases, states) array of P(node = state, evidence)}: the unnormalised
-        answers, for callers that combine several evidence sets exactly (see model/pain.py)."""
+        answers, for callers that combine several evidence sets exactly (see model/inference/pain.py)."""
         codes = np.asarray(codes)
         if codes.ndim != 2 or codes.shape[1] != len(self.nodes):
             raise ValueError(f"evidence must be a (cases, {len(self.nodes)}) array")
@@ -1001,9 +1001,10 @@ def normalised(
 def load_engine() -> PainEngine:
     """The engine for the built-in network, compiled once per process.
 
-    It runs on the network with back pain factorised (model/pain.py), and answers for the network as pgmpy holds it.
+    It runs on the network with back pain factorised (model/inference/pain.py), and answers for the network as
+    pgmpy holds it.
     """
-    from model.pain import PainEngine, pain_factorised_network
+    from model.inference.pain import PainEngine, pain_factorised_network
 
     return PainEngine(Engine(pain_factorised_network()))
 

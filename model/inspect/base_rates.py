@@ -12,8 +12,8 @@ from dataclasses import dataclass
 import pandas as pd
 from pgmpy.inference import VariableElimination
 
-from model.lr import WITHIN
-from model.spec import ABSENT, load_spec
+from model.inspect.lr import WITHIN
+from model.network.spec import ABSENT, load_spec
 
 
 @dataclass(frozen=True)

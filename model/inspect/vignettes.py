@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pandas as pd
 
-from model.care import RANK
+from model.care.rules import RANK
+from model.cases.fields import FIELD_NAMES
 from model.diagnosis import diagnose
-from model.fields import FIELD_NAMES
 
 EXPECTATION_COLUMNS = ("expect_top1", "expect_top3", "care_min", "care_max", "source")
 

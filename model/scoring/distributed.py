@@ -19,13 +19,13 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from distributed import Client, LocalCluster, WorkerPlugin
 
-from model import parquet
-from model.batch import check_columns, output_columns, score_columns, series_distinct
-from model.engine import load_engine
-from model.fields import FIELD_BY_NAME
-from model.output import output_directory, replacing_directory
-from model.stream import InputError, Summary
-from model.workers import held_signals
+from model.cases.fields import FIELD_BY_NAME
+from model.inference.engine import load_engine
+from model.scoring import parquet
+from model.scoring.batch import check_columns, output_columns, score_columns, series_distinct
+from model.scoring.output import output_directory, replacing_directory
+from model.scoring.stream import InputError, Summary
+from model.scoring.workers import held_signals
 
 LOCAL = "local"
 

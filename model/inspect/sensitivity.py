@@ -10,11 +10,11 @@ from typing import Any
 import pandas as pd
 from matplotlib.axes import Axes
 
-from model.care import care_level
-from model.fields import UNKNOWN
-from model.inference import posteriors, reference_posteriors
-from model.network import build_network, eliminator
-from model.spec import CauseNode, FindingNode, NetworkSpec, OddsRow, load_spec
+from model.care.rules import care_level
+from model.cases.fields import UNKNOWN
+from model.inference.reference import posteriors, reference_posteriors
+from model.network.build import build_network, eliminator
+from model.network.spec import CauseNode, FindingNode, NetworkSpec, OddsRow, load_spec
 
 # Below this swing a bar is too short to carry a label at each end.
 _NARROW = 0.08

@@ -6,9 +6,9 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.engine import load_engine
-from model.network import reference_eliminator
-from model.spec import PRESENT, load_spec
+from model.inference.engine import load_engine
+from model.network.build import reference_eliminator
+from model.network.spec import PRESENT, load_spec
 
 if TYPE_CHECKING:
     from pgmpy.inference import VariableElimination
@@ -18,7 +18,7 @@ def reference_marginals(
     evidence: dict[str, str], nodes: tuple[str, ...], eliminator: VariableElimination | None = None
 ) -> dict[str, dict[str, float]]:
     """{node: {state: P(state | evidence)}} by pgmpy's exact variable elimination (the reference), over the built-in
-    network or over `eliminator`'s (model.network.eliminator(model) for any other).
+    network or over `eliminator`'s (model.network.build.eliminator(model) for any other).
 
     One query per node: pgmpy's multi-variable query can build a joint table of tens of GiB here.
     """

@@ -26,11 +26,18 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 
-from model.batch import Column, check_columns, output_columns, score_columns
-from model.engine import load_engine
-from model.fields import FIELD_BY_NAME, UnknownFieldError
-from model.output import SPREADSHEET_ESCAPE, SPREADSHEET_TRIGGERS, Target, output_target, replacing, spreadsheet_safe
-from model.workers import held_signals, worker_pool
+from model.cases.fields import FIELD_BY_NAME, UnknownFieldError
+from model.inference.engine import load_engine
+from model.scoring.batch import Column, check_columns, output_columns, score_columns
+from model.scoring.output import (
+    SPREADSHEET_ESCAPE,
+    SPREADSHEET_TRIGGERS,
+    Target,
+    output_target,
+    replacing,
+    spreadsheet_safe,
+)
+from model.scoring.workers import held_signals, worker_pool
 
 # Arrow reads the file in blocks of this many bytes; its parser holds about twenty times a block in memory.
 BLOCK_BYTES = 2 * 2**20

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
-from model.graph import node_kind
-from model.inference import marginals
-from model.sources import load_sources
-from model.spec import PRESENT, ContextNode, FindingNode, NetworkSpec, Sourced
+from model.inference.reference import marginals
+from model.inspect.graph import node_kind
+from model.network.sources import load_sources
+from model.network.spec import PRESENT, ContextNode, FindingNode, NetworkSpec, Sourced
 
 if TYPE_CHECKING:
     from pgmpy.models import DiscreteBayesianNetwork

@@ -18,13 +18,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from model.batch import arrow_distinct, check_columns, output_columns, score_columns
-from model.engine import load_engine
-from model.fields import FIELD_BY_NAME, Field, UnknownFieldError, names_in_words
-from model.formats import PARQUET_SUFFIXES
-from model.output import OutputError, output_directory, output_target, replacing, replacing_directory
-from model.stream import InputError, Summary, reuse_freed_memory
-from model.workers import held_signals, worker_pool
+from model.cases.fields import FIELD_BY_NAME, Field, UnknownFieldError, names_in_words
+from model.inference.engine import load_engine
+from model.scoring.batch import arrow_distinct, check_columns, output_columns, score_columns
+from model.scoring.formats import PARQUET_SUFFIXES
+from model.scoring.output import OutputError, output_directory, output_target, replacing, replacing_directory
+from model.scoring.stream import InputError, Summary, reuse_freed_memory
+from model.scoring.workers import held_signals, worker_pool
 
 # Rows scored together by one engine call: a row group is scored in slices of this many rows, here and on a Dask
 # cluster alike, so that both give the same digits (a row's last digits depend on the rows scored with it; see

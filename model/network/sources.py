@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 
-from model.spec import SpecError
+from model.network.spec import SpecError
 
 # How sure a citation's figures are, as a reader is told (sources.toml explains the marks).
 CONFIDENCE_WORDS = {

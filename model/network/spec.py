@@ -184,7 +184,7 @@ class NetworkSpec:
         per cause. Finding `spared_by_<cause>` (states spared, hurt; no leak; P(hurt | cause) = p_k) observed
         'spared' is that factor. So P(x, evidence, back pain) = P(x, evidence) - (1 - leak) * P(x, evidence, every
         cause spared), two contractions of a network whose causes are tied together only where findings tie them;
-        the chain ties every cause to every other and makes an exact contraction far larger (model/pain.py).
+        the chain ties every cause to every other and makes an exact contraction far larger (model/inference/pain.py).
         """
         steps = self.pain_steps
         if not steps:

@@ -11,8 +11,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.engine import UNKNOWN, Engine
-from model.network import DiscreteBayesianNetwork
+from model.inference.engine import UNKNOWN, Engine
+from model.network.build import DiscreteBayesianNetwork
 
 
 @dataclass(frozen=True)

@@ -11,12 +11,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from model.care import Column, care_columns, care_level
-from model.evidence import evidence_from_values
-from model.fields import FIELD_BY_NAME, parse_case
-from model.inference import marginals, posteriors, posteriors_batch
-from model.sources import Source, load_sources
-from model.spec import ContextNode, FindingNode, NetworkSpec, Sourced, load_spec
+from model.care.rules import Column, care_columns, care_level
+from model.cases.evidence import evidence_from_values
+from model.cases.fields import FIELD_BY_NAME, parse_case
+from model.inference.reference import marginals, posteriors, posteriors_batch
+from model.network.sources import Source, load_sources
+from model.network.spec import ContextNode, FindingNode, NetworkSpec, Sourced, load_spec
 
 
 @dataclass(frozen=True)

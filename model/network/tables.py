@@ -7,7 +7,7 @@ import math
 
 import numpy as np
 
-from model.spec import PRESENT, CauseNode, FindingNode, NetworkSpec
+from model.network.spec import PRESENT, CauseNode, FindingNode, NetworkSpec
 
 
 def _logit(p: float) -> float:

@@ -1,5 +1,5 @@
 """One value as the case contract reads it: blanks and unknowns, yes/no, choices, plain decimal numbers, and how a
-bad value is quoted in its error. model/fields.py applies these to each field of the contract."""
+bad value is quoted in its error. model/cases/fields.py applies these to each field of the contract."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from model.fields import Field
+    from model.cases.fields import Field
 
 
 # An error quotes at most this many characters of a value.

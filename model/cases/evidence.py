@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from model.fields import EVIDENCE_FIELDS, FIELD_BY_NAME, parse_case
-from model.spec import Bin, NetworkSpec, load_spec
+from model.cases.fields import EVIDENCE_FIELDS, FIELD_BY_NAME, parse_case
+from model.network.spec import Bin, NetworkSpec, load_spec
 
 
 def bin_state(value: float, bins: tuple[Bin, ...], open_above: bool = False) -> str:

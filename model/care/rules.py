@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from model.fields import FIELD_BY_NAME, WARNING_SIGNS
-from model.spec import SpecError, load_spec
+from model.cases.fields import FIELD_BY_NAME, WARNING_SIGNS
+from model.network.spec import SpecError, load_spec
 
 LEVELS = ("self_care", "routine", "urgent", "emergency")
 RANK = {level: i for i, level in enumerate(LEVELS)}

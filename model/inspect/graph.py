@@ -10,7 +10,7 @@ import networkx as nx
 from matplotlib.axes import Axes
 from matplotlib.lines import Line2D
 
-from model.spec import ContextNode, FindingNode, NetworkSpec
+from model.network.spec import ContextNode, FindingNode, NetworkSpec
 
 KINDS = ("context", "cause", "hidden", "finding")
 KIND_COLOURS = {"context": "#9ecae1", "cause": "#fdae6b", "hidden": "#d9d9d9", "finding": "#a1d99b"}

@@ -1,0 +1,1 @@
+"""Looking inside the network: its graph, review tables, likelihood ratios, sensitivity, exports."""

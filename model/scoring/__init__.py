@@ -1,0 +1,1 @@
+"""Batch scoring: DataFrames in memory, and files streamed through worker processes."""

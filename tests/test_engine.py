@@ -16,15 +16,12 @@ from hypothesis import strategies as st
 from model.cases.evidence import evidence_from_case
 from model.cases.fields import FIELD_NAMES
 from model.inference.engine import (
-    _CHEAP_PATH,
-    _ELIMINATION_RULES,
     UNKNOWN,
     Engine,
-    _cheapest_path,
-    _elimination_path,
     _merged,
     load_engine,
 )
+from model.inference.paths import CHEAP_PATH, ELIMINATION_RULES, cheapest_path, elimination_path
 from model.inference.reference import (
     marginals,
     posteriors,
@@ -241,12 +238,12 @@ def test_merging_only_ever_gives_up_simplifications(keys: list[int], sub_rows: l
     assert len(set(after.tolist())) <= len(set(before.tolist()))
 
 
-def test_an_elimination_path_worked_by_hand() -> None:
+def test_anelimination_path_worked_by_hand() -> None:
     # tensors over (a, b), (b, c), (c), sizes 2, 3, 4. "size" sums out a first (the product of its tensors is
     # the smallest, 6), then b (12, tied with c, and b's bit is lower), multiplying the smaller tensor first,
     # then c. Operations: 6 * 2, 12 * 2, 4 * 2 (each product counted twice, as it also sums). The results of
     # the groups are tensors 3 (over b) and 4 (over c).
-    path, cost = _elimination_path([0b011, 0b110, 0b100], [2, 3, 4], "size", {})
+    path, cost = elimination_path([0b011, 0b110, 0b100], [2, 3, 4], "size", {})
     assert path == [(0,), (3, 1), (2, 4)]
     assert cost == 44
 
@@ -259,16 +256,14 @@ def scopes(draw: st.DrawFn) -> tuple[list[int], list[int]]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(scopes(), st.sampled_from(_ELIMINATION_RULES))
-def test_an_elimination_path_contracts_the_tensors_to_their_total(
-    drawn: tuple[list[int], list[int]], rule: str
-) -> None:
+@given(scopes(), st.sampled_from(ELIMINATION_RULES))
+def test_anelimination_path_contracts_the_tensors_to_their_total(drawn: tuple[list[int], list[int]], rule: str) -> None:
     masks, cards = drawn
     rng = np.random.default_rng(len(masks))
     labels = [[v for v in range(len(cards)) if mask >> v & 1] for mask in masks]
     tensors = [rng.random([cards[v] for v in scope]) for scope in labels]
     total = np.einsum(*(x for pair in zip(tensors, labels, strict=True) for x in pair), [])
-    path, cost = _elimination_path(masks, cards, rule, {})
+    path, cost = elimination_path(masks, cards, rule, {})
     live = dict(enumerate(zip(tensors, labels, strict=True)))  # by id: a group's result gets the next one
     for n, group in enumerate(path):
         chosen = [live.pop(i) for i in group]
@@ -279,8 +274,8 @@ def test_an_elimination_path_contracts_the_tensors_to_their_total(
     assert not scope and np.isclose(result, total, rtol=1e-12)
     assert cost >= 0
     # the cheapest of the rules' paths, or the first rule's when that one is cheap enough to stop there
-    first = _elimination_path(masks, cards, _ELIMINATION_RULES[0], {})[1]
-    assert _cheapest_path(masks, cards)[1] <= (cost if first >= _CHEAP_PATH else first)
+    first = elimination_path(masks, cards, ELIMINATION_RULES[0], {})[1]
+    assert cheapest_path(masks, cards)[1] <= (cost if first >= CHEAP_PATH else first)
 
 
 PLAN_DIGEST = """

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import heapq
 import math
 import string
 import threading
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.inference.paths import cheapest_path
 from model.network.build import DiscreteBayesianNetwork
 
 if TYPE_CHECKING:
@@ -136,7 +136,7 @@ class Engine:
     - any other root rides on the table of its first child that has one (a tensor of its own if none has).
     Every such root and childless node is a plan bit (plan_bits): the bits a case allows key its plan; cases of
     one plan run together, and a group too small to be worth its own plan joins a coarser one (_merged).
-    A plan contracts in a greedy variable elimination order (_cheapest_path), found when it is first met.
+    A plan contracts in a greedy variable elimination order (cheapest_path), found when it is first met.
     """
 
     def __init__(self, network: DiscreteBayesianNetwork):
@@ -549,11 +549,11 @@ class Engine:
         return conditioned, frozenset(chosen & self._factorised.keys())
 
     def greedy_path(self, scopes: Sequence[tuple[str, ...]]) -> tuple[list[tuple[int, ...]], float]:
-        """The cheapest variable elimination order (_cheapest_path) for these scopes: its groups of tensor ids
-        (see _elimination_path), and its operation count per sub-row."""
+        """The cheapest variable elimination order (cheapest_path) for these scopes: its groups of tensor ids
+        (see elimination_path), and its operation count per sub-row."""
         if not scopes:
             return [], 0.0
-        path, cost = _cheapest_path(*self._masks(scopes))
+        path, cost = cheapest_path(*self._masks(scopes))
         return path, float(cost)
 
     def _masks(self, scopes: Sequence[tuple[str, ...]]) -> tuple[list[int], list[int]]:
@@ -770,121 +770,6 @@ class Engine:
         )
 
 
-# How _elimination_path picks the next variable to sum out, each measured on the product of the tensors that
-# hold it: "size", the smallest product; "work", the smallest product times the number of tensors in it;
-# "growth", the least the product exceeds its inputs' sizes. None wins everywhere; the plan takes whichever
-# path counts fewest operations. On the 40 plans that do most of the work for a chunk of benchmark cases,
-# that ran in 30% less time than opt_einsum's greedy pairwise path, and took half the time to find.
-_ELIMINATION_RULES = ("size", "work", "growth")
-_CHEAP_PATH = 20_000
-
-
-def _cheapest_path(masks: list[int], cards: list[int]) -> tuple[list[tuple[int, ...]], int]:
-    """The path of fewest operations among those _elimination_path finds by each of _ELIMINATION_RULES; when the
-    first rule's path costs under _CHEAP_PATH operations, that one (the others could save at most a fraction of
-    a small contraction, and each search costs about as much as running it for a few hundred sub-rows)."""
-    sizes: dict[int, int] = {}
-    paths = [_elimination_path(masks, cards, _ELIMINATION_RULES[0], sizes)]
-    if paths[0][1] >= _CHEAP_PATH:
-        paths += [_elimination_path(masks, cards, rule, sizes) for rule in _ELIMINATION_RULES[1:]]
-    return min(paths, key=lambda found: found[1])
-
-
-def _elimination_path(
-    masks: list[int], cards: list[int], rule: str, sizes: dict[int, int]
-) -> tuple[list[tuple[int, ...]], int]:
-    """A contraction path of tensors to one number, summing out one variable at a time, and its operation count.
-
-    `masks` are the tensors' scopes as bit sets (bit i: variable i, of size cards[i]); `sizes` memoises the
-    size of a bit set. Each round sums out the variable that `rule` scores lowest (ties to the lowest bit):
-    its tensors are multiplied together, smallest first, and every variable no other tensor holds is summed
-    out on the way. The path lists each group's tensor ids in multiplication order: the tensors of `masks` are
-    0 to n - 1, and the result of the k-th group is n + k. The count is that of the pairwise products, as
-    opt_einsum counts flops: the size of each product, twice when something is summed.
-    """
-
-    def size(mask: int) -> int:
-        known = sizes.get(mask)
-        if known is None:
-            known = sizes[mask] = _size(mask, cards)
-        return known
-
-    def bits(mask: int) -> list[int]:
-        found = []
-        while mask:
-            low = mask & -mask
-            found.append(low)
-            mask ^= low
-        return found
-
-    tensors = dict(enumerate(masks))  # live tensors by id; a result gets the next id
-    holders: dict[int, set[int]] = {}
-    for i, mask in tensors.items():
-        for v in bits(mask):
-            holders.setdefault(v, set()).add(i)
-
-    tensor_size = {i: size(mask) for i, mask in tensors.items()}
-
-    def score(v: int) -> tuple[int, int, int]:
-        ids = holders[v]
-        product = 0
-        for i in ids:
-            product |= tensors[i]
-        n = sizes.get(product) or size(product)
-        if rule == "size":
-            return n, len(ids), v
-        if rule == "work":
-            return n * len(ids), len(ids), v
-        return n - sum([tensor_size[i] for i in ids]), n, v
-
-    scores = {v: score(v) for v in holders}
-    # The lowest score by a heap: a scan of every score each round took a fifth of building pigs' engine. A
-    # variable re-scored leaves its old entry behind, skipped when popped; scores end in the variable, so no
-    # two variables tie and the order is that of the scan.
-    heap = list(scores.values())
-    heapq.heapify(heap)
-    groups: list[tuple[int, ...]] = []
-    cost = 0
-    while scores:
-        entry = heapq.heappop(heap)
-        v = entry[-1]
-        if scores.get(v) != entry:
-            continue
-        members = holders[v]
-        group = sorted(members, key=lambda i: (tensor_size[i], i))
-        chosen = [tensors.pop(i) for i in group]
-        for i in group:
-            del tensor_size[i]
-        touched = 0
-        for m in chosen:
-            touched |= m
-        # the variables of the group that a tensor outside it still holds
-        touched_bits = bits(touched)
-        kept = 0
-        for u in touched_bits:
-            if not holders[u] <= members:
-                kept |= u
-        acc, spent = _multiplied(chosen, kept, size)
-        cost += spent
-        result = len(masks) + len(groups)
-        tensors[result], tensor_size[result] = acc, size(acc)
-        groups.append(tuple(group))
-        for u in touched_bits:
-            held = holders[u]
-            held.difference_update(group)
-            if acc & u:
-                held.add(result)
-            elif not held:
-                del holders[u], scores[u]
-        for u in bits(acc):
-            scores[u] = score(u)
-            heapq.heappush(heap, scores[u])
-    if len(tensors) > 1:  # numbers left over: multiply them together
-        groups.append(tuple(sorted(tensors)))
-        cost += len(tensors) - 1
-    return groups, cost
-
-
 def _column_sums(table: np.ndarray) -> np.ndarray:
     """A CPD's sums over the node's states (its first axis) per parents' states: what the node contributes when
     it is not seen. Sums within _RANK1_TOLERANCE of 1 are taken as exactly 1, the rounding of a true table.
@@ -899,34 +784,6 @@ def _column_sums(table: np.ndarray) -> np.ndarray:
 def _along(vector: np.ndarray, axis: int, ndim: int) -> np.ndarray:
     """A (states, sub-rows) vector shaped to multiply a tensor of `ndim` axes, case axis last, along `axis`."""
     return vector.reshape((1,) * axis + (vector.shape[0],) + (1,) * (ndim - axis - 2) + (-1,))
-
-
-def _size(mask: int, cards: list[int]) -> int:
-    """The number of entries of a tensor over the variables of bit set `mask` (bit i: variable i, of size cards[i])."""
-    found = 1
-    while mask:
-        low = mask & -mask
-        found *= cards[low.bit_length() - 1]
-        mask ^= low
-    return found
-
-
-def _multiplied(chosen: list[int], kept: int, size: Callable[[int], int]) -> tuple[int, int]:
-    """Tensors of these scopes multiplied together in order, every variable summed out as soon as neither `kept`
-    (the variables held outside the group) nor a later tensor of the group holds it: the result's scope and
-    the operation count, as _elimination_path counts it."""
-    acc, cost = chosen[0], 0
-    if len(chosen) == 1:
-        cost += size(acc) * (2 if acc & ~kept else 1)
-        acc &= kept
-    for k in range(1, len(chosen)):
-        later = kept
-        for m in chosen[k + 1 :]:
-            later |= m
-        product = acc | chosen[k]
-        acc = product & later
-        cost += size(product) * (2 if product != acc else 1)
-    return acc, cost
 
 
 def _merged(

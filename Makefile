@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint bench vignettes lr score schema clean
+.PHONY: run test quick lint bench vignettes lr score schema clean
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,7 +21,13 @@ node_modules/.installed: package-lock.json
 	npm ci --no-audit --no-fund --silent
 	touch node_modules/.installed
 
+# Every test, the slow ones included (pyproject's default leaves them out; a later -m replaces it).
 test: $(STAMP) lint node_modules/.installed
+	bash scripts/ensure_chromium.sh
+	$(BIN)/python -m pytest -n 2 -m "slow or not slow"
+
+# The tests not marked slow: the loop while working on the code.
+quick: $(STAMP) lint node_modules/.installed
 	bash scripts/ensure_chromium.sh
 	$(BIN)/python -m pytest -n 2
 

@@ -27,6 +27,7 @@ def test_the_benchmark_prints_its_figures_on_a_small_run() -> None:
         "median of 2 runs",
         "processor time, all processes",
         "peak memory, all processes",
+        "a million rows at that rate",
     ):
         assert figure in out, (figure, out)
     difference = next(line for line in out.splitlines() if "largest difference from pgmpy" in line)

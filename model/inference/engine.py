@@ -113,7 +113,25 @@ class _Plan:
     )
 
 
-class Engine:
+class Encoding:
+    """Evidence arrays for an engine's nodes: its subclasses set `index` ({node: column}), `states` ({node: state
+    names}) and `_state_index` ({node: {state name: index}})."""
+
+    index: dict[str, int]
+    states: dict[str, tuple[str, ...]]
+    _state_index: dict[str, dict[str, int]]
+
+    def encode(self, evidences: Iterable[Mapping[str, str]]) -> np.ndarray:
+        """The (cases, nodes) evidence array for {node: state} mappings; ValueError on an unknown node or state."""
+        return encode_evidence(evidences, self.index, self.states, self._state_index)
+
+    def state_codes(self, node: str, states: Sequence[str]) -> np.ndarray:
+        """The state indices of `states` of `node` (UNKNOWN for None), for building evidence arrays column-wise."""
+        index = self._state_index[node]
+        return np.array([UNKNOWN if s is None else index[s] for s in states], dtype=np.int16)
+
+
+class Engine(Encoding):
     """Exact marginals of a discrete Bayesian network for a batch of cases, each with its own evidence.
 
     Built once from the network's CPDs; the arrays are read-only afterwards, and the only state that grows
@@ -223,17 +241,6 @@ class Engine:
     def plans_compiled(self) -> int:
         """How many contraction plans this engine has compiled so far (one per evidence pattern met)."""
         return len(self._plans)
-
-    # ----------------------------------------------------------------------------------------- evidence
-
-    def encode(self, evidences: Iterable[Mapping[str, str]]) -> np.ndarray:
-        """The (cases, nodes) evidence array for {node: state} mappings; ValueError on an unknown node or state."""
-        return encode_evidence(evidences, self.index, self.states, self._state_index)
-
-    def state_codes(self, node: str, states: Sequence[str]) -> np.ndarray:
-        """The state indices of `states` of `node` (UNKNOWN for None), for building evidence arrays column-wise."""
-        index = self._state_index[node]
-        return np.array([UNKNOWN if s is None else index[s] for s in states], dtype=np.int16)
 
     # --------------------------------------------------------------------------------------- inference
 

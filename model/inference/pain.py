@@ -14,12 +14,12 @@ since P(pain | e) is at least the leak, it loses at most a couple of digits of t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Sequence
 from functools import cache
 
 import numpy as np
 
-from model.inference.engine import UNKNOWN, Engine, encode_evidence, normalised
+from model.inference.engine import UNKNOWN, Encoding, Engine, normalised
 from model.network.build import DiscreteBayesianNetwork, build_network
 from model.network.spec import load_spec
 
@@ -30,7 +30,7 @@ def pain_factorised_network() -> DiscreteBayesianNetwork:
     return build_network(load_spec().pain_factorised())
 
 
-class PainEngine:
+class PainEngine(Encoding):
     """The built-in network's answers (back pain included) from an Engine on its factorised form.
 
     It speaks the network's nodes: the contexts, causes and findings, and the observed pain node; the chain's
@@ -54,15 +54,6 @@ class PainEngine:
         self._state_index = {node: {s: i for i, s in enumerate(states)} for node, states in self.states.items()}
         self._inner = np.array([engine.index[n] for n in self.nodes[:-1]])
         self._spared = np.array([engine.index[n] for n in self.spared])
-
-    def encode(self, evidences: Iterable[Mapping[str, str]]) -> np.ndarray:
-        """The (cases, nodes) evidence array for {node: state} mappings; ValueError on an unknown node or state."""
-        return encode_evidence(evidences, self.index, self.states, self._state_index)
-
-    def state_codes(self, node: str, states: Sequence[str]) -> np.ndarray:
-        """The state indices of `states` of `node` (UNKNOWN for None)."""
-        index = self._state_index[node]
-        return np.array([UNKNOWN if s is None else index[s] for s in states], dtype=np.int16)
 
     def marginals(self, codes: np.ndarray, nodes: Sequence[str]) -> dict[str, np.ndarray]:
         """{node: (cases, states) array of P(node = state | the case's evidence)}, as Engine.marginals."""

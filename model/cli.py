@@ -286,26 +286,12 @@ def _scored(
 
     try:
         with bar:
+            common = {"keep": keep, "jobs": jobs or default_jobs(), "progress": bar.update, "on_total": on_total}
             if file_format == "parquet":
                 from model.scoring.parquet import score_parquet
 
-                return score_parquet(
-                    input_path,
-                    output_path,
-                    keep=keep,
-                    jobs=jobs or default_jobs(),
-                    progress=bar.update,
-                    on_total=on_total,
-                )
-            return score_csv(
-                input_path,
-                output_path,
-                keep=keep,
-                jobs=jobs or default_jobs(),
-                progress=bar.update,
-                on_total=on_total,
-                spreadsheet_safe=safe,
-            )
+                return score_parquet(input_path, output_path, **common)
+            return score_csv(input_path, output_path, spreadsheet_safe=safe, **common)
     except (InputError, OutputError) as exc:
         raise click.ClickException(str(exc)) from None
     except WorkerError as exc:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 # - The advice stays in sight while the questions scroll under it: its wrapper is sticky in the main column.
 # - An emergency covers the screen (fixed, above everything) until the person chooses to see the answers.
-# - Streamlit's grey captions and help text are darkened to meet 4.5:1 on white; the header bar, which would
-#   cover the pinned advice, is hidden (the app has no menu for its users).
+# - The header bar, which would cover the pinned advice, is hidden (the app has no menu for its users). Captions
+#   meet 4.5:1 on white through the theme's text colour (.streamlit/config.toml), before this CSS arrives too.
 PAGE = """<style>
 header[data-testid="stHeader"] { display: none; }
 .block-container, [data-testid="stMainBlockContainer"] { padding-top: 1rem; }
@@ -22,7 +22,5 @@ div:has(> .st-key-advice) { position: sticky; top: 0; z-index: 990; background: 
 .st-key-care_emergency [data-testid="stAlertContainer"] [data-testid="stMarkdownContainer"] { font-size: 1.15rem; }
 .st-key-care_emergency_box [data-testid="stAlertContainer"] { background: #8e1b14; border: 3px solid #5c100b; }
 .st-key-care_emergency_box [data-testid="stAlertContainer"] * { color: #ffffff !important; }
-[data-testid="stCaptionContainer"] { opacity: 1 !important; }
-[data-testid="stCaptionContainer"], [data-testid="stCaptionContainer"] * { color: #4a4e5a !important; }
 [data-testid="stWidgetLabel"] p { font-weight: 600; }
 </style>"""

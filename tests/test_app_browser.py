@@ -97,6 +97,7 @@ def page(request: pytest.FixtureRequest) -> Iterator[Page]:
         try:
             page = browser.new_page(viewport={"width": width, "height": height})
             page.set_default_timeout(RERUN_MS)
+            expect.set_options(timeout=RERUN_MS)  # assertions wait as long as actions: a rerun can take seconds
             hosts: list[str] = []
             page.on("request", lambda r: hosts.append(r.url.split("/")[2] if "://" in r.url else r.url))
             page.goto(app_url)
@@ -110,7 +111,13 @@ def page(request: pytest.FixtureRequest) -> Iterator[Page]:
 def idle(page: Page) -> None:
     """Wait until the script run is over: during a run Streamlit fades the elements it has not redrawn yet."""
     expect(page.locator('[data-test-script-state="notRunning"]')).to_have_count(1, timeout=RERUN_MS)
-    page.wait_for_timeout(300)  # the fade's transition
+    # The fade back in is a CSS transition of its own, slower on a loaded machine than any fixed wait: wait until
+    # no element is marked stale and every element is fully opaque again (axe measures contrast through opacity).
+    page.wait_for_function(
+        "() => !document.querySelector('[data-stale=\"true\"]') && [...document.querySelectorAll("
+        "'[data-testid=\"stElementContainer\"]')].every(e => getComputedStyle(e).opacity === '1')",
+        timeout=RERUN_MS,
+    )
 
 
 def in_sight(page: Page, locator: Locator) -> None:

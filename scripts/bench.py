@@ -1,11 +1,12 @@
-"""Benchmark figures (printed, never asserted): the engine against pgmpy per row, one case, a 1M-row CLI run, and
-the same rows as CSV, as Parquet, and as Parquet on a local Dask cluster of one and of two workers.
+"""Benchmark figures (printed, never asserted): the engine against pgmpy's variable elimination and pyAgrum's
+junction trees per row, on random cases and on cases drawn from the network; one case; a CLI run; and the same rows
+as CSV, as Parquet, and as Parquet on a local Dask cluster of one and of two workers.
 
-Run with `make bench`. Options: --cases N (random cases for the engine comparison, default 2,000), --ve-cases N
-(how many of those pgmpy scores one at a time, default all of them), --rows N (generated CSV rows for the
-command-line run, default 1,000,000; 0 skips it), --runs N (timed runs of that command, default 3), --unknown P
-(share of fields left unknown, default 0.4), --jobs N, --formats-rows N (generated rows for the comparison of
-formats and of Dask, default 600; 0 skips it), --formats-runs N (timed runs of each, default 3).
+Run with `make bench`. Options: --cases N (cases for the engine comparison, default 300), --peer-cases N (how many
+of those pgmpy and pyAgrum answer one at a time, default 20), --rows N (generated CSV rows for the command-line run,
+default 2,000; 0 skips it), --runs N (timed runs of each, default 3), --unknown P (share of fields left unknown,
+default 0.4), --jobs N, --formats-rows N (generated rows for the comparison of formats and of Dask, default 600; 0
+skips it), --formats-runs N (timed runs of each, default 3).
 """
 
 from __future__ import annotations
@@ -18,16 +19,22 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pyarrow.csv as pa_csv
 import pyarrow.parquet as pq
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # the tests' helpers: pyAgrum's network, drawn cases
 
 from model.cases.evidence import evidence_from_case
 from model.cases.fields import FIELDS
 from model.inference.engine import load_engine
 from model.inference.reference import posteriors, posteriors_batch, reference_posteriors
+from model.network.build import load_network, reference_eliminator
 from model.network.spec import load_spec
 
 
@@ -71,41 +78,107 @@ def random_evidences(seed: int, n: int, unknown: float) -> list[dict[str, str]]:
     return [evidence_from_case({name: columns[name][i] for name in fields}) for i in range(n)]
 
 
-def engine_vs_pgmpy(cases: int, ve_cases: int, unknown: float) -> None:
+def drawn_evidences(seed: int, n: int, seen: float) -> list[dict[str, str]]:
+    """n cases drawn forward from the built-in network among people whose back hurts, each answer (the contract's
+    fields, never a cause) then kept with probability `seen`: cases as they come, unlike random_evidences."""
+    from tests.test_standard_networks import drawn_cases
+
+    spec = load_spec()
+    observed = spec.fixed_evidence  # every case carries it: the person has back pain
+    answers = [field.name for field in FIELDS if field.name in load_network().nodes]
+    found: list[dict[str, str]] = []
+    draw = 0
+    while len(found) < n:
+        cases = drawn_cases(load_network(), 4 * n, seed=seed + draw, seen=1.0, nodes=[*answers, *observed])
+        draw += 1
+        cases = cases[(cases[list(observed)] == pd.Series(observed)).all(axis=1)]
+        keep = np.random.default_rng(seed + draw).random(cases[answers].shape) < seen
+        for row, kept in zip(cases[answers].to_numpy(), keep, strict=True):
+            found.append({**{a: v for a, v, k in zip(answers, row, kept, strict=True) if k}, **observed})
+    return found[:n]
+
+
+def _median_rate(run: Callable[[], object], rows: int, runs: int) -> float:
+    """Rows a second, the median of `runs` timed runs."""
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return rows / statistics.median(times)
+
+
+def engine_vs_peers(cases: int, peer_cases: int, unknown: float, runs: int) -> None:
+    """The engine against pgmpy's variable elimination (every cause in one query, joint=False) and pyAgrum's
+    LazyPropagation and Shafer-Shenoy (the causes as targets, the junction tree built beforehand), one row at a
+    time for the peers: random cases, and cases drawn from the network; side by side in one process, medians."""
+    import pyagrum as gum
+
+    from tests.test_standard_networks import agrum_network
+
     start = time.perf_counter()
     engine = load_engine()
     print(f"engine compiled from the pgmpy network in {time.perf_counter() - start:.1f} s")
-    evidences = random_evidences(1, cases, unknown)
-    start = time.perf_counter()
-    first = posteriors_batch(evidences)
-    cold = time.perf_counter() - start
-    # warm: contraction plans are compiled once per process, on first use; the median of five runs, since
-    # one run of a fraction of a second moves with whatever else the machine does
-    runs = []
-    for _ in range(5):
+    causes = list(load_spec().cause_ids)
+    ve = reference_eliminator()
+    ve.query(causes, evidence={}, joint=False, show_progress=False)  # its structures built on first use
+    bn = agrum_network(load_network())
+    inferences = {}
+    for name, kind in (
+        ("pyAgrum LazyPropagation", gum.LazyPropagation),
+        ("pyAgrum Shafer-Shenoy", gum.ShaferShenoyInference),
+    ):
+        inference = kind(bn)
+        for cause in causes:
+            inference.addTarget(cause)
+        inference.makeInference()
+        inferences[name] = inference
+    sets = (
+        (f"random cases, {unknown:.0%} of the fields unknown", random_evidences(1, cases, unknown)),
+        (
+            f"cases drawn from the network, {1 - unknown:.0%} of the answers kept",
+            drawn_evidences(1, cases, 1 - unknown),
+        ),
+    )
+    for label, evidences in sets:
         start = time.perf_counter()
-        posteriors_batch(evidences)
-        runs.append(time.perf_counter() - start)
-    warm = statistics.median(runs)
-    reference_posteriors({})  # pgmpy builds its elimination structures on first use
-    causes = load_spec().cause_ids
-    worst = 0.0
-    start = time.perf_counter()
-    for i, evidence in enumerate(evidences[:ve_cases]):
-        reference = reference_posteriors(evidence)
-        worst = max(worst, max(abs(first[i, j] - reference[c]) for j, c in enumerate(causes)))
-    ve_rate = ve_cases / (time.perf_counter() - start)
-    engine_rate = cases / warm
-    print(f"{cases:,} random cases, {unknown:.0%} of the fields unknown (roots included)")
-    print(f"  compiled engine, one batch:      {engine_rate:10,.0f} rows/s  ({cases / cold:,.0f} rows/s on first use,")
-    print(f"                                   which compiles {engine.plans_compiled} contraction plans)")
-    print(f"  pgmpy VE, one row at a time:     {ve_rate:10,.1f} rows/s  (one query per cause, {ve_cases:,} rows)")
-    print(f"  ratio:                           {engine_rate / ve_rate:10,.0f}x")
-    print(f"  largest difference from pgmpy:   {worst:10.1e}")
-    cases = random_evidences(2, 300, unknown)
+        first = posteriors_batch(evidences)
+        cold = time.perf_counter() - start
+        rates = {"backcheck engine, one batch": _median_rate(lambda e=evidences: posteriors_batch(e), cases, runs)}
+        few = evidences[:peer_cases]
+
+        def ve_rows(few: list[dict[str, str]] = few) -> None:
+            for evidence in few:
+                ve.query(causes, evidence=evidence, joint=False, show_progress=False)
+
+        def agrum_rows(inference: Any, few: list[dict[str, str]] = few) -> None:
+            for evidence in few:
+                inference.eraseAllEvidence()
+                inference.setEvidence(evidence)
+                inference.makeInference()
+                for cause in causes:
+                    inference.posterior(cause)
+
+        rates["pgmpy VE, joint=False"] = _median_rate(ve_rows, len(few), runs)
+        for name, inference in inferences.items():
+            rates[name] = _median_rate(lambda i=inference: agrum_rows(i), len(few), runs)
+        worst = 0.0
+        for i, evidence in enumerate(few):
+            reference = reference_posteriors(evidence)
+            worst = max(worst, max(abs(first[i, j] - reference[c]) for j, c in enumerate(causes)))
+        engine_rate = rates["backcheck engine, one batch"]
+        print(f"{cases:,} {label} (peers on the first {len(few)}, one row at a time; medians of {runs} runs)")
+        for name, rate in rates.items():
+            ratio = "" if rate == engine_rate else f"   engine {engine_rate / rate:,.1f}x"
+            print(f"  {name + ':':34s}{rate:10,.1f} rows/s{ratio}")
+        print(
+            f"  engine on first use:              {cases / cold:10,.1f} rows/s  ({engine.plans_compiled} plans so far)"
+        )
+        print(f"  largest difference from pgmpy:    {worst:10.1e}")
+    cases_ = random_evidences(2, 300, unknown)
     for label, note in (("first", "may compile its plan, a few ms"), ("again", "plan compiled")):
         latencies = []
-        for evidence in cases:
+        for evidence in cases_:
             start = time.perf_counter()
             posteriors(evidence)
             latencies.append(time.perf_counter() - start)
@@ -278,7 +351,9 @@ def main() -> int:
     # row a second): the whole of `make bench` in about a quarter of an hour. The issue's million-row figure is
     # `--rows 1000000`; the command-line figures print what a million rows would take at the measured rate.
     parser.add_argument("--cases", type=int, default=300, help="cases for the engine in one batch")
-    parser.add_argument("--ve-cases", type=int, default=10, help="of them, cases for pgmpy's variable elimination")
+    parser.add_argument(
+        "--peer-cases", type=int, default=20, help="of them, cases for pgmpy and pyAgrum, one at a time"
+    )
     parser.add_argument("--rows", type=int, default=2_000, help="generated rows for backcheck score, CSV to CSV")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--unknown", type=float, default=0.4)
@@ -288,7 +363,7 @@ def main() -> int:
     args = parser.parse_args()
     load = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
     print(f"{os.cpu_count()} processors, load average {load:.1f} at the start (other work slows every figure)")
-    engine_vs_pgmpy(args.cases, min(args.ve_cases or args.cases, args.cases), args.unknown)
+    engine_vs_peers(args.cases, min(args.peer_cases or args.cases, args.cases), args.unknown, max(1, args.runs))
     if args.rows:
         command_line(args.rows, args.unknown, args.jobs, max(1, args.runs))
     if args.formats_rows:

@@ -1,11 +1,14 @@
-"""Benchmark figures (printed, never asserted): the engine against pyAgrum's LazyPropagation on pgmpy's networks.
+"""Benchmark figures (printed, never asserted): the engine against pyAgrum's junction trees (LazyPropagation and
+Shafer-Shenoy) and pgmpy's variable elimination on pgmpy's networks.
 
-Run with `.venv/bin/python scripts/bench_networks.py [NAME:ENGINE_ROWS:PYAGRUM_ROWS ...]`; with no argument, the
-networks of the README's table. For each network: the engine's build time, its first call (build and plans) and
-its later calls on ENGINE_ROWS cases, and pyAgrum one case at a time on the first PYAGRUM_ROWS of them, its junction
-tree built beforehand; every node's marginal in both, medians of --runs runs (default 3), side by side in one
-process. The cases are drawn as in
-tests/test_standard_networks.py: forward from the network, each node then kept as evidence with probability 0.3.
+Run with `.venv/bin/python scripts/bench_networks.py [NAME:ENGINE_ROWS:PYAGRUM_ROWS[:VE_ROWS] ...]`; with no
+argument, the networks of the README's table. For each network: the engine's build time, its first call (build
+and plans) and its later calls on ENGINE_ROWS cases; pyAgrum's LazyPropagation and Shafer-Shenoy one case at a
+time on the first PYAGRUM_ROWS of them, their junction trees built beforehand; and pgmpy's VariableElimination
+on the first VE_ROWS (default PYAGRUM_ROWS; 0 skips it), asked as model.inference.reference.reference_marginals
+asks it. Every node's marginal in all of them, medians of --runs runs (default 3), side by side in one process.
+The cases are drawn as in tests/test_standard_networks.py: forward from the network, each node then kept as
+evidence with probability 0.3.
 """
 
 from __future__ import annotations
@@ -16,28 +19,30 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from model import batch_marginals
 from model.inference.engine import Engine
+from model.inference.reference import reference_marginals
+from model.network.build import eliminator
 from tests.test_standard_networks import agrum_network, drawn_cases, gum, network
 
 DEFAULT = [
-    "alarm:2000:300",
-    "hepar2:2000:200",
-    "win95pts:2000:200",
-    "pathfinder:1000:100",
-    "andes:500:50",
-    "pigs:200:20",
-    "water:100:20",
-    "mildew:50:10",
-    "munin1:4:4",
+    "alarm:2000:300:30",
+    "hepar2:2000:200:20",
+    "win95pts:2000:200:20",
+    "pathfinder:1000:100:5",
+    "andes:500:50:5",
+    "pigs:200:20:2",
+    "water:100:20:2",
+    "mildew:50:10:2",
+    "munin1:4:4:0",
 ]
 
 
-def rate(rows: float, seconds: float) -> str:
-    per_second = rows / seconds
+def rate(per_second: float) -> str:
     return f"{per_second:,.0f}" if per_second >= 10 else f"{per_second:.2f}"
 
 
@@ -55,10 +60,14 @@ def main() -> None:
     parser.add_argument("networks", nargs="*", default=DEFAULT, help="NAME:ENGINE_ROWS:PYAGRUM_ROWS")
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
-    print("| network (nodes) | engine build | engine first call | engine rows/s | pyAgrum rows/s |")
-    print("|---|---|---|---|---|")
+    print(
+        "| network (nodes) | engine build | engine first call | engine rows/s | LazyPropagation rows/s "
+        "| Shafer-Shenoy rows/s | pgmpy VE rows/s | engine against the fastest peer |"
+    )
+    print("|---|---|---|---|---|---|---|---|")
     for spec in args.networks:
-        name, engine_rows, agrum_rows = spec.split(":")
+        name, engine_rows, agrum_rows, *rest = spec.split(":")
+        ve_rows = int(rest[0]) if rest else int(agrum_rows)
         model = network(name)
         build = median_seconds(lambda model=model: Engine(model), args.runs)
         cases = drawn_cases(model, int(engine_rows), seed=1)
@@ -69,28 +78,44 @@ def main() -> None:
         again = median_seconds(lambda fresh=fresh, cases=cases: batch_marginals(fresh, cases), args.runs)
         seen = [
             {node: state for node, state in case.items() if isinstance(state, str)}
-            for case in cases.head(int(agrum_rows)).to_dict("records")
+            for case in cases.head(max(int(agrum_rows), ve_rows)).to_dict("records")
         ]
         bn = agrum_network(model)
         nodes = [str(cpd.variable) for cpd in model.get_cpds()]
+        engine_rate = int(engine_rows) / again
+        peers = {}
+        for kind in (gum.LazyPropagation, gum.ShaferShenoyInference):
+            inference = kind(bn)  # every node a target, pyAgrum's default
+            inference.makeInference()  # its junction tree built once, as the engine's plans are before `again`
 
-        inference = gum.LazyPropagation(bn)
-        inference.makeInference()  # its junction tree built once, as the engine's plans are before `again`
+            def agrum(
+                inference: Any = inference,
+                seen: list[dict[str, str]] = seen[: int(agrum_rows)],
+                nodes: list[str] = nodes,
+            ) -> None:
+                for evidence in seen:
+                    inference.eraseAllEvidence()
+                    inference.setEvidence(evidence)
+                    inference.makeInference()
+                    for node in nodes:
+                        inference.posterior(node)
 
-        def agrum(
-            inference: gum.LazyPropagation = inference, seen: list[dict[str, str]] = seen, nodes: list[str] = nodes
-        ) -> None:
-            for evidence in seen:
-                inference.eraseAllEvidence()
-                inference.setEvidence(evidence)
-                inference.makeInference()
-                for node in nodes:
-                    inference.posterior(node)
+            peers[kind.__name__] = int(agrum_rows) / median_seconds(agrum, args.runs)
+        if ve_rows:
+            eliminate = eliminator(model)
 
-        other = median_seconds(agrum, args.runs)
+            def ve(
+                seen: list[dict[str, str]] = seen[:ve_rows], eliminate: Any = eliminate, nodes: list[str] = nodes
+            ) -> None:
+                for evidence in seen:
+                    reference_marginals(evidence, tuple(n for n in nodes if n not in evidence), eliminate)
+
+            peers["VariableElimination"] = ve_rows / median_seconds(ve, args.runs)
+        fastest = max(peers.values())
         print(
-            f"| {name} ({len(nodes)}) | {build:.2f} s | {first:.2f} s | {rate(int(engine_rows), again)} "
-            f"| {rate(len(seen), other)} |",
+            f"| {name} ({len(nodes)}) | {build:.2f} s | {first:.2f} s | {rate(engine_rate)} "
+            f"| {rate(peers['LazyPropagation'])} | {rate(peers['ShaferShenoyInference'])} "
+            f"| {rate(peers['VariableElimination']) if ve_rows else '-'} | {engine_rate / fastest:,.1f}x |",
             flush=True,
         )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+from collections.abc import Iterable
 
 import networkx as nx
 import numpy as np
@@ -70,9 +71,12 @@ def agrum_network(model: DiscreteBayesianNetwork) -> gum.BayesNet:
     return bn
 
 
-def drawn_cases(model: DiscreteBayesianNetwork, n: int, seed: int) -> pd.DataFrame:
-    """n cases of state names drawn forward from the network, each node then unknown (missing) with probability
-    1 - SEEN. Drawn from the network, a case always has a probability above zero."""
+def drawn_cases(
+    model: DiscreteBayesianNetwork, n: int, seed: int, seen: float = SEEN, nodes: Iterable[str] | None = None
+) -> pd.DataFrame:
+    """n cases of state names drawn forward from the network, each node (of `nodes`, if given; the others never)
+    then unknown (missing) with probability 1 - `seen`. Drawn from the network, a case always has a probability
+    above zero."""
     rng = np.random.default_rng(seed)
     drawn: dict[str, np.ndarray] = {}
     for node in nx.topological_sort(model):
@@ -87,7 +91,9 @@ def drawn_cases(model: DiscreteBayesianNetwork, n: int, seed: int) -> pd.DataFra
     for cpd in model.get_cpds():
         node = cpd.variable
         names = np.array([str(s) for s in cpd.state_names[node]], dtype=object)[drawn[node]]
-        frame[node] = np.where(rng.random(n) < SEEN, names, None)
+        frame[node] = np.where(rng.random(n) < seen, names, None)
+    if nodes is not None:
+        frame = {node: frame[node] for node in nodes}
     return pd.DataFrame(frame)
 
 

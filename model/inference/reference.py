@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -13,6 +14,10 @@ from model.network.spec import PRESENT, load_spec
 if TYPE_CHECKING:
     from pgmpy.inference import VariableElimination
 
+# The most entries of the joint table one pgmpy query may build (2**24 doubles: 128 MiB); the causes of the
+# built-in network take 2**21.
+JOINT_ENTRIES = 2**24
+
 
 def reference_marginals(
     evidence: dict[str, str], nodes: tuple[str, ...], eliminator: VariableElimination | None = None
@@ -20,13 +25,21 @@ def reference_marginals(
     """{node: {state: P(state | evidence)}} by pgmpy's exact variable elimination (the reference), over the built-in
     network or over `eliminator`'s (model.network.build.eliminator(model) for any other).
 
-    One query per node: pgmpy's multi-variable query can build a joint table of tens of GiB here.
+    pgmpy at its best: one query for all the nodes (joint=False), about five times faster for the causes than a
+    query per node; but pgmpy computes that query through the joint table of the nodes asked for, so beyond
+    JOINT_ENTRIES entries (a third of the nodes of alarm would take terabytes), one query per node.
     """
     if eliminator is None:
         eliminator = reference_eliminator()
+    nodes = tuple(dict.fromkeys(nodes))
+    cards = eliminator.model.get_cardinality()
+    if math.prod(cards[node] for node in nodes) <= JOINT_ENTRIES:
+        found = eliminator.query(list(nodes), evidence=evidence, joint=False, show_progress=False) if nodes else {}
+    else:
+        found = {node: eliminator.query([node], evidence=evidence, show_progress=False) for node in nodes}
     out = {}
     for node in nodes:
-        factor = eliminator.query([node], evidence=evidence, show_progress=False)
+        factor = found[node]
         out[node] = {state: float(factor.get_value(**{node: state})) for state in factor.state_names[node]}
     return out
 

@@ -23,8 +23,9 @@ from model.cases.fields import FIELD_BY_NAME
 from model.inference.engine import load_engine
 from model.scoring import parquet
 from model.scoring.batch import check_columns, output_columns, score_columns, series_distinct
+from model.scoring.csv_input import InputError
 from model.scoring.output import output_directory, replacing_directory
-from model.scoring.stream import InputError, Summary
+from model.scoring.stream import Summary
 from model.scoring.workers import held_signals
 
 LOCAL = "local"

@@ -21,10 +21,11 @@ import pyarrow.parquet as pq
 from model.cases.fields import FIELD_BY_NAME, Field, UnknownFieldError, names_in_words
 from model.inference.engine import load_engine
 from model.scoring.batch import arrow_distinct, check_columns, output_columns, score_columns
+from model.scoring.csv_input import InputError
 from model.scoring.formats import PARQUET_SUFFIXES
 from model.scoring.memory import reuse_freed_memory
 from model.scoring.output import OutputError, output_directory, output_target, replacing, replacing_directory
-from model.scoring.stream import InputError, Summary
+from model.scoring.stream import Summary
 from model.scoring.workers import held_signals, worker_pool
 
 # Rows scored together by one engine call: a row group is scored in slices of this many rows, here and on a Dask

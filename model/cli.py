@@ -239,8 +239,9 @@ def _scored_on_dask(
     input_path: str, output_path: str, keep: tuple[str, ...], scheduler: str, jobs: int | None
 ) -> Summary:
     """distributed.score_dataset_dask, its errors as click's."""
+    from model.scoring.csv_input import InputError
     from model.scoring.output import OutputError
-    from model.scoring.stream import InputError, default_jobs
+    from model.scoring.stream import default_jobs
 
     try:
         from model.scoring.distributed import score_dataset_dask
@@ -266,8 +267,9 @@ def _scored(
     """score_csv or score_parquet with a progress bar, their errors as click's (one line, exit status 1)."""
     from tqdm import tqdm
 
+    from model.scoring.csv_input import InputError
     from model.scoring.output import OutputError
-    from model.scoring.stream import InputError, default_jobs, score_csv
+    from model.scoring.stream import default_jobs, score_csv
     from model.scoring.workers import WorkerError
 
     # tqdm's monitor thread would be running when the scorer forks its workers

@@ -1,4 +1,4 @@
-"""The chunk schedule of `backcheck score` (model.scoring.stream.chunk_sizes): every block once, shrinking towards
+"""The chunk schedule of `backcheck score` (model.scoring.csv_input.chunk_sizes): every block once, shrinking towards
 the end."""
 
 from __future__ import annotations
@@ -6,7 +6,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.scoring.stream import CHUNK_BLOCKS, chunk_sizes
+from model.scoring.csv_input import CHUNK_BLOCKS, chunk_sizes
 
 
 @settings(max_examples=200, deadline=None)

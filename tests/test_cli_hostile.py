@@ -236,8 +236,8 @@ def test_an_endless_stream_with_a_bad_header_is_refused_as_soon_as_the_header_ar
 
 SMALL_SPOOL = """
 import sys
-import model.scoring.stream
-model.scoring.stream.STDIN_SPOOL_BYTES = 4 * 2**20
+import model.scoring.csv_input
+model.scoring.csv_input.STDIN_SPOOL_BYTES = 4 * 2**20
 from model.cli import main
 main(sys.argv[1:])
 """

@@ -20,7 +20,8 @@ from model.inspect.graph import (
     node_layers,
 )
 from model.network.build import load_network
-from model.network.spec import PRESENT, load_spec, read_spec
+from model.network.parse import read_spec
+from model.network.spec import PRESENT, load_spec
 
 TINY = """
 [[context]]

@@ -6,7 +6,7 @@ import pytest
 
 from model.inference.reference import reference_posteriors
 from model.network.build import build_network
-from model.network.spec import read_spec
+from model.network.parse import read_spec
 from model.network.tables import finding_table
 
 TINY = """

@@ -8,8 +8,9 @@ from pgmpy.inference import VariableElimination
 
 from model.inspect.lr import PUBLISHED_LRS, ImpliedLR, compare_published, implied_lr, lr_by_context, verdict
 from model.network.build import build_network, load_network
+from model.network.parse import read_spec
 from model.network.sources import load_sources
-from model.network.spec import PRESENT, load_spec, read_spec
+from model.network.spec import PRESENT, load_spec
 
 DOCS = Path(__file__).resolve().parents[1] / "docs" / "clinical-figures.md"
 

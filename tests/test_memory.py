@@ -1,4 +1,4 @@
-"""The allocator settings of the processes that score and of the one that reads and writes (model.scoring.stream), each
+"""The allocator settings of the processes that score and of the one that reads and writes (model.scoring.memory), each
 measured in a fresh interpreter, since an allocator setting is process-wide."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 FAULTS = """
 import resource, sys
 import numpy as np
-from model.scoring.stream import reuse_freed_memory
+from model.scoring.memory import reuse_freed_memory
 if sys.argv[1] == "reuse":
     assert reuse_freed_memory()
 np.ones(2**20)
@@ -41,7 +41,7 @@ def test_scoring_processes_reuse_the_memory_numpy_frees() -> None:
 
 HOLES = """
 import sys
-from model.scoring.stream import return_freed_memory
+from model.scoring.memory import return_freed_memory
 def rss():
     for line in open("/proc/self/status"):
         if line.startswith("VmRSS:"):

@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 
 from model.network.build import build_network, load_network, reference_eliminator
-from model.network.spec import SpecError, load_spec, read_spec
+from model.network.parse import read_spec
+from model.network.spec import SpecError, load_spec
 
 NETWORK_TOML = Path(__file__).resolve().parent.parent / "model" / "data" / "network.toml"
 CONTRACT_CAUSES = (

@@ -41,7 +41,7 @@ def cause_table(cause: CauseNode, spec: NetworkSpec) -> np.ndarray:
 
 
 def _pain_step(step: CauseNode) -> np.ndarray:
-    """P(step | [step before,] cause): a noisy-OR built up one cause at a time (see spec._pain_chain)."""
+    """P(step | [step before,] cause): a noisy-OR built up one cause at a time (see parse._pain_chain)."""
     p = step.pain.p
     if step.leak is not None:  # the first step: the leak or its cause
         q = step.leak.p

@@ -21,10 +21,11 @@ from distributed import Client, LocalCluster, WorkerPlugin
 
 from model.cases.fields import FIELD_BY_NAME
 from model.inference.engine import load_engine
-from model.scoring import parquet
+from model.scoring import parquet, parquet_input
 from model.scoring.batch import check_columns, output_columns, score_columns, series_distinct
+from model.scoring.csv_input import InputError
 from model.scoring.output import output_directory, replacing_directory
-from model.scoring.stream import InputError, Summary
+from model.scoring.stream import Summary
 from model.scoring.workers import held_signals
 
 LOCAL = "local"
@@ -100,7 +101,7 @@ def score_dataset_dask(source: str, output: str, scheduler: str, keep: Iterable[
     """
     keep = tuple(keep)
     target = output_directory(output, source)
-    dataset = parquet.read_dataset(source, keep)
+    dataset = parquet_input.read_dataset(source, keep)
     parts = [(str(file.path), group) for file in dataset.files for group in range(len(file.row_groups))]
     schema = dataset.schema.remove_metadata()
     stack = contextlib.ExitStack()
@@ -112,7 +113,7 @@ def score_dataset_dask(source: str, output: str, scheduler: str, keep: Iterable[
         if parts:
             meta = schema.empty_table().to_pandas(types_mapper=pd.ArrowDtype)
             cases = dd.from_map(read_row_group, parts, meta=meta, label="read-row-group", enforce_metadata=False)
-            scored = score_dask(cases, (*keep, *parquet.pandas_index_columns(dataset.schema)))
+            scored = score_dask(cases, (*keep, *parquet_input.pandas_index_columns(dataset.schema)))
             width = len(str(len(parts) - 1))
             scored.to_parquet(
                 partial,
@@ -139,7 +140,7 @@ def read_row_group(part: tuple[str, int]) -> pd.DataFrame:
         with pq.ParquetFile(path) as file:
             table = file.read_row_group(group, use_threads=False)
     except (pa.ArrowException, OSError) as exc:
-        raise InputError(f"{path}: row group {group} cannot be read ({parquet.first_line(exc)})") from None
+        raise InputError(f"{path}: row group {group} cannot be read ({parquet_input.first_line(exc)})") from None
     return table.replace_schema_metadata(None).to_pandas(types_mapper=pd.ArrowDtype)
 
 
@@ -162,7 +163,7 @@ def _client(scheduler: str, workers: int) -> Iterator[Client]:
     try:
         client = Client(scheduler, timeout="10s")
     except (OSError, ValueError) as exc:
-        raise InputError(f"{scheduler}: no Dask scheduler answers there ({parquet.first_line(exc)})") from None
+        raise InputError(f"{scheduler}: no Dask scheduler answers there ({parquet_input.first_line(exc)})") from None
     with client:
         yield client
 

@@ -1,15 +1,13 @@
-"""Scoring Parquet: a file, or a directory of files (a dataset), checked first, then read, scored and written by
-row groups, each row group in slices of SCORE_ROWS rows."""
+"""Scoring Parquet: a file, or a directory of files (a dataset), checked first (parquet_input), then read, scored
+and written by row groups, each row group in slices of SCORE_ROWS rows."""
 
 from __future__ import annotations
 
 import contextlib
-import json
 import sys
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
@@ -18,12 +16,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from model.cases.fields import FIELD_BY_NAME, Field, UnknownFieldError, names_in_words
+from model.cases.fields import FIELD_BY_NAME
 from model.inference.engine import load_engine
-from model.scoring.batch import arrow_distinct, check_columns, output_columns, score_columns
-from model.scoring.formats import PARQUET_SUFFIXES
+from model.scoring.batch import arrow_distinct, output_columns, score_columns
+from model.scoring.csv_input import InputError
+from model.scoring.memory import reuse_freed_memory
 from model.scoring.output import OutputError, output_directory, output_target, replacing, replacing_directory
-from model.scoring.stream import InputError, Summary, reuse_freed_memory
+from model.scoring.parquet_input import Dataset, ParquetFile, first_line, read_dataset
+from model.scoring.stream import Summary
 from model.scoring.workers import held_signals, worker_pool
 
 # Rows scored together by one engine call: a row group is scored in slices of this many rows, here and on a Dask
@@ -31,37 +31,6 @@ from model.scoring.workers import held_signals, worker_pool
 # Engine's plan merging). About the CSV path's chunk: big enough to spread the engine's per-plan work, small enough
 # to bound a process's memory whatever the row groups' size.
 SCORE_ROWS = 65_536
-_QUOTED_CHARACTERS = 200
-_SCORE_TYPES = {"top_cause": pa.string(), "care": pa.string(), "care_reasons": pa.string()}
-
-
-@dataclass(frozen=True)
-class ParquetFile:
-    """One file to score: where it is, its name in messages, where its scores go in an output directory, and the
-    rows of each of its row groups."""
-
-    path: Path
-    name: str
-    relative: Path
-    row_groups: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class Dataset:
-    """Checked Parquet input: its files in order (one, or a directory's), their shared schema and whether the
-    input was a directory."""
-
-    files: tuple[ParquetFile, ...]
-    schema: pa.Schema
-    directory: bool
-
-    @property
-    def rows(self) -> int:
-        return sum(sum(file.row_groups) for file in self.files)
-
-    def slices(self) -> int:
-        """How many engine calls score the dataset (see SCORE_ROWS)."""
-        return sum(-(-rows // SCORE_ROWS) for file in self.files for rows in file.row_groups)
 
 
 def score_parquet(
@@ -96,7 +65,7 @@ def score_parquet(
         if on_total is not None:
             on_total(dataset.rows)
         pool = None
-        if jobs > 1 and dataset.slices() > 1:
+        if jobs > 1 and _engine_calls(dataset) > 1:
             # forked after the checks, which start no Arrow threads, and before the reading, which does
             pool = stack.enter_context(worker_pool(jobs, _start_worker))
         with held_signals():
@@ -112,132 +81,6 @@ def score_parquet(
     with held_signals():
         stack.close()  # renames the partial file or directory into place
     return summary
-
-
-# ----------------------------------------------------------------------------------------------- checking
-
-
-def read_dataset(source: str, keep: Iterable[str] = ()) -> Dataset:
-    """The Parquet input at `source` once every file's footer has been read and its columns checked.
-
-    InputError for a missing path, a directory without Parquet files, a file that is not Parquet (or whose footer
-    is damaged), columns that check_columns refuses, a column whose type cannot hold its field's values
-    (column_type_problem), or a file whose columns (names and types) differ from the first file's. Columns a
-    pandas index was stored in are passed through, as a column named with `keep` is.
-    """
-    path = Path(source)
-    if not path.exists():
-        raise InputError(f"{source}: no such file or directory")
-    if path.is_dir():
-        found = sorted(p for p in path.rglob("*") if _is_data_file(p.relative_to(path)) and p.is_file())
-        if not found:
-            raise InputError(f"{source}: is a directory with no Parquet files (*.parquet) in it")
-        files = [(p, str(p), p.relative_to(path)) for p in found]
-    else:
-        files = [(path, source, Path(path.name))]
-    keep = tuple(keep)
-    checked, schema, first = [], None, ""
-    for file, name, relative in files:
-        metadata = _metadata(file, name)
-        found_schema = metadata.schema.to_arrow_schema()
-        if schema is None:
-            schema, first = found_schema, name
-            _check_columns(schema, name, keep)
-        elif not found_schema.remove_metadata().equals(schema.remove_metadata()):
-            raise InputError(f"{name}: {_difference(found_schema, schema)} ({first} is read first); {_SAME}")
-        groups = tuple(metadata.row_group(i).num_rows for i in range(metadata.num_row_groups))
-        checked.append(ParquetFile(file, name, relative, groups))
-    assert schema is not None
-    return Dataset(tuple(checked), schema, path.is_dir())
-
-
-_SAME = "every file of a dataset needs the same columns of the same types"
-
-
-def _is_data_file(relative: Path) -> bool:
-    """A Parquet file of a dataset; not one that a name starting with "." or "_" hides (a writer's own files)."""
-    hidden = any(part.startswith((".", "_")) for part in relative.parts)
-    return relative.suffix.lower() in PARQUET_SUFFIXES and not hidden
-
-
-def _metadata(path: Path, name: str) -> pq.FileMetaData:
-    try:
-        return pq.read_metadata(path)
-    except (pa.ArrowException, OSError) as exc:
-        if isinstance(exc, OSError) and not isinstance(exc, pa.ArrowException) and exc.strerror:
-            raise InputError(f"{name}: cannot be read ({exc.strerror})") from None
-        if path.stat().st_size == 0:
-            raise InputError(f"{name}: is empty; a Parquet file of cases holds at least its columns") from None
-        raise InputError(f"{name}: is not a Parquet file, or a damaged one ({first_line(exc)})") from None
-
-
-def first_line(exc: BaseException) -> str:
-    message = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return message if len(message) <= _QUOTED_CHARACTERS else message[:_QUOTED_CHARACTERS] + "..."
-
-
-def _check_columns(schema: pa.Schema, name: str, keep: tuple[str, ...]) -> None:
-    try:
-        check_columns(schema.names, (*keep, *pandas_index_columns(schema)))
-    except UnknownFieldError as exc:
-        raise InputError(f"{name}: {exc}; to pass an extra column through, name it with --keep") from None
-    except ValueError as exc:
-        raise InputError(f"{name}: {exc}") from None
-    for column in schema:
-        field = FIELD_BY_NAME.get(column.name)
-        if field is not None:
-            problem = column_type_problem(field, column.type)
-            if problem:
-                raise InputError(f"{name}: {problem}")
-
-
-def pandas_index_columns(schema: pa.Schema) -> list[str]:
-    """The columns that pandas (or Dask) stored a DataFrame's index in, by the pandas metadata of the file."""
-    try:
-        stored = json.loads((schema.metadata or {}).get(b"pandas", b"{}"))
-    except ValueError:
-        return []
-    return [c for c in stored.get("index_columns", []) if isinstance(c, str)]
-
-
-def column_type_problem(field: Field, type_: pa.DataType) -> str | None:
-    """Why a column of this Arrow type cannot hold the field's values, or None when it can.
-
-    Text can hold any field's values, in the spellings the contract reads (yes/no, a choice, a plain decimal);
-    a yes/no field may also be a boolean or an integer column (1 and 0), a number field an integer, floating or
-    decimal column. A column of nulls only is a column of unknowns. A dictionary column is judged by its values.
-    A value the type holds but the field does not accept (an age of 300, a yes/no of 2) is a row error.
-    """
-    if pa.types.is_dictionary(type_):
-        type_ = type_.value_type
-    if field.kind == "text" or pa.types.is_null(type_) or _is_text(type_):
-        return None
-    if field.kind == "yesno" and (pa.types.is_boolean(type_) or pa.types.is_integer(type_)):
-        return None
-    if field.kind in ("integer", "number") and (
-        pa.types.is_integer(type_) or pa.types.is_floating(type_) or pa.types.is_decimal(type_)
-    ):
-        return None
-    expected = {
-        "yesno": "booleans, integers (1 and 0) or text",
-        "choice": "text",
-        "integer": "integers, numbers or text",
-        "number": "numbers or text",
-    }[field.kind]
-    return f"column '{field.name}' holds values of type {type_}; expected {expected} ({field.expected})"
-
-
-def _is_text(type_: pa.DataType) -> bool:
-    return pa.types.is_string(type_) or pa.types.is_large_string(type_) or pa.types.is_string_view(type_)
-
-
-def _difference(found: pa.Schema, expected: pa.Schema) -> str:
-    if found.names != expected.names:
-        return f"its columns are {names_in_words(found.names)}, not {names_in_words(expected.names)}"
-    for a, b in zip(found, expected, strict=True):
-        if not a.type.equals(b.type):
-            return f"its column '{a.name}' holds values of type {a.type}, not {b.type}"
-    return "its columns differ"
 
 
 # ------------------------------------------------------------------------------------------------ scoring
@@ -296,6 +139,11 @@ def row_group_slices(file: pq.ParquetFile, group: int) -> Iterator[pa.RecordBatc
 
 def _one_batch(table: pa.Table) -> pa.RecordBatch:
     return table.combine_chunks().to_batches()[0]
+
+
+def _engine_calls(dataset: Dataset) -> int:
+    """How many engine calls score the dataset (see SCORE_ROWS)."""
+    return sum(-(-rows // SCORE_ROWS) for file in dataset.files for rows in file.row_groups)
 
 
 def _start_worker() -> None:
@@ -412,13 +260,8 @@ class _Writers:
 
 __all__ = [
     "SCORE_ROWS",
-    "Dataset",
-    "ParquetFile",
-    "column_type_problem",
     "errors_in",
-    "first_line",
     "output_schema",
-    "read_dataset",
     "row_group_slices",
     "score_arrays",
     "score_parquet",

@@ -1,0 +1,374 @@
+"""Reading a CSV file of cases: opened (standard input or a pipe copied to a file first), checked whole before
+anything is scored, then read in chunks of string columns; every problem is one line for the user (InputError)."""
+
+from __future__ import annotations
+
+import codecs
+import contextlib
+import csv
+import io
+import re
+import stat
+import sys
+import tempfile
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import BinaryIO
+
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+
+from model.cases.fields import UnknownFieldError
+from model.scoring.batch import check_columns
+
+# Arrow reads the file in blocks of this many bytes; its parser holds about twenty times a block in memory.
+BLOCK_BYTES = 2 * 2**20
+# This many blocks make one chunk of rows scored together: about 80,000 rows of the contract's 34 fields.
+# Bigger chunks spread the engine's per-plan work over more rows; smaller ones bound each process's memory.
+CHUNK_BLOCKS = 4
+# Towards the end of a file, a chunk takes at most this share of the blocks left (chunk_sizes).
+_TAIL_SHARE = 4
+# A row (the header too) may be this long; Arrow's block grows to twice this to hold one.
+MAX_ROW_BYTES = 128 * 2**20
+# Standard input (or a pipe given by name) is copied to a temporary file to be checked before scoring, and
+# at most this much of it: an endless stream would otherwise fill the disk. A bigger file is read in place.
+STDIN_SPOOL_BYTES = 2 * 2**30
+_PIECE_BYTES = 2**20
+_DECODE_BYTES = 8 * 2**20
+# Arrow's message about a malformed file is quoted up to this many characters.
+_QUOTED_CHARACTERS = 200
+_QUOTE_OR_BREAK = re.compile(rb'["\r\n]')
+_EMPTY = "{name}: is empty; a CSV file of cases starts with a header row of column names"
+_HEADER_FIRST = "a CSV file of cases starts with a header row of column names"
+_NOT_UTF8 = "{name}: is not UTF-8 text (line {line} holds the byte 0x{byte}); save it as 'CSV UTF-8' and try again"
+
+
+class InputError(Exception):
+    """A problem with the input that stops the run. The message is one line, meant for the user."""
+
+
+@dataclass(frozen=True)
+class Reading:
+    """How to read the checked file: where it is, what to call it, its header and Arrow's block size for it."""
+
+    path: Path
+    name: str
+    header: list[str]
+    block_bytes: int
+
+
+def standard_input() -> BinaryIO:
+    """This process's standard input, as bytes; InputError when it was started with standard input closed."""
+    if sys.stdin is None:  # started with standard input closed (`<&-`)
+        raise InputError("standard input: is closed; give a file name, or pipe the cases in")
+    return sys.stdin.buffer
+
+
+def is_stream(path: Path, name: str) -> bool:
+    """Whether `path` is something to read once (a pipe, /dev/stdin), not a regular file; InputError if missing."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        raise InputError(f"{name}: no such file") from None
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    if stat.S_ISDIR(mode):
+        raise InputError(f"{name}: is a directory, not a CSV file")
+    return not stat.S_ISREG(mode)
+
+
+@contextlib.contextmanager
+def opened(path: Path, name: str) -> Iterator[BinaryIO]:
+    """`path` open for reading bytes; InputError, calling it `name`, when it cannot be opened."""
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+    with raw:
+        yield raw
+
+
+def _pieces(raw: BinaryIO, name: str) -> Iterator[bytes]:
+    """What `raw` holds, as it arrives (a pipe gives what has been written so far, not a full MiB)."""
+    read = getattr(raw, "read1", raw.read)
+    while True:
+        try:
+            piece = read(_PIECE_BYTES)
+        except OSError as exc:
+            raise InputError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+        except ValueError:  # a closed file object
+            raise InputError(f"{name}: is closed; give a file name, or pipe the cases in") from None
+        if not piece:
+            return
+        yield piece
+
+
+def spooled(raw: BinaryIO, path: Path, name: str, keep: Iterable[str]) -> list[str]:
+    """Copy `raw` to `path` and return its header, checked as soon as the header row has arrived.
+
+    At most STDIN_SPOOL_BYTES are copied: an endless stream would otherwise fill the disk before the run could
+    say anything; a bigger file is scored by its name, without a copy."""
+
+    def copied() -> Iterator[bytes]:
+        size = 0
+        for piece in _pieces(raw, name):
+            size += len(piece)
+            if size > STDIN_SPOOL_BYTES:
+                raise InputError(
+                    f"{name}: holds more than {STDIN_SPOOL_BYTES / 2**30:g} GiB, more than the scorer copies "
+                    "from a stream; save it to a file and score the file by its name"
+                )
+            copy.write(piece)
+            yield piece
+
+    with path.open("wb") as copy:
+        pieces = copied()
+        header = _header(_header_record(pieces, name), name, keep)
+        for _ in pieces:
+            pass
+    return header
+
+
+def check_header(path: Path, name: str, keep: Iterable[str] | None) -> list[str]:
+    """The file's column names, once the file is known to exist, to be text and to have acceptable columns (any
+    unknown one too when `keep` is None)."""
+    with opened(path, name) as raw:
+        return _header(_header_record(_pieces(raw, name), name), name, keep)
+
+
+def _header_record(pieces: Iterator[bytes], name: str) -> bytes:
+    """The header row's bytes (its line break left off), read from `pieces` only as far as needed: up to the first
+    line break outside quotes. InputError for an empty or binary input, a blank first line or a header over
+    MAX_ROW_BYTES."""
+    head = bytearray()
+    position, quoted = 0, False
+    for piece in pieces:
+        head += piece
+        if b"\x00" in piece:
+            raise InputError(_binary(name, head, 1))
+        for found in _QUOTE_OR_BREAK.finditer(head, position):
+            if found[0] == b'"':
+                quoted = not quoted
+            elif not quoted:
+                record = bytes(head[: found.start()])
+                if _blank(record):
+                    if _blank(head) and all(_blank(piece) for piece in pieces):
+                        raise InputError(_EMPTY.format(name=name))
+                    raise InputError(f"{name}: line 1 is blank; {_HEADER_FIRST}")
+                return record
+        position = len(head)
+        if position > MAX_ROW_BYTES:
+            raise InputError(f"{name}: the header row is longer than {MAX_ROW_BYTES // 2**20} MiB")
+    if _blank(head):
+        raise InputError(_EMPTY.format(name=name))
+    return bytes(head)
+
+
+def _binary(name: str, data: bytes | bytearray, first_line: int) -> str:
+    """The message for a NUL byte in `data`, whose first byte is on line `first_line`."""
+    line = first_line + data.count(b"\n", 0, data.find(b"\x00"))
+    return (
+        f"{name}: holds binary data, not CSV text (line {line:,} holds a NUL byte; a spreadsheet file? "
+        "save it as CSV UTF-8)"
+    )
+
+
+def _blank(data: bytes | bytearray) -> bool:
+    return not data.removeprefix(b"\xef\xbb\xbf").strip()
+
+
+def _header(record: bytes, name: str, keep: Iterable[str] | None) -> list[str]:
+    """The column names in the header row's bytes, once they are known to be UTF-8 CSV text naming acceptable
+    columns (with `keep` None, unknown columns are left to the caller)."""
+    try:
+        text = record.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = record.count(b"\n", 0, exc.start) + 1
+        raise InputError(_NOT_UTF8.format(name=name, line=line, byte=record[exc.start : exc.start + 1].hex())) from None
+    try:
+        with _unlimited_fields():
+            header = next(csv.reader(io.StringIO(text, newline="")))
+    except (csv.Error, StopIteration) as exc:
+        raise InputError(f"{name}: the header row is not valid CSV ({exc})") from None
+    try:
+        check_columns(header, header if keep is None else keep)
+    except UnknownFieldError as exc:
+        raise InputError(f"{name}: {exc}; to pass an extra column through, name it with --keep") from None
+    except ValueError as exc:
+        raise InputError(f"{name}: {exc}") from None
+    return header
+
+
+@contextlib.contextmanager
+def _unlimited_fields() -> Iterator[None]:
+    """Lift the csv module's limit on a field (128 KiB by default; process-wide, so it is put back after)."""
+    before = csv.field_size_limit(MAX_ROW_BYTES)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(before)
+
+
+def count_rows(path: Path, name: str, header: list[str]) -> tuple[int, int, int]:
+    """The file's rows and blocks, and the block size that reads it, once the whole file is known to be UTF-8 text
+    without NUL and valid CSV (InputError if not).
+
+    Arrow splits every row into its fields, which finds a row with the wrong number of them, but converts only
+    the first column: converting them all took twice as long. Python's decoder checks the text instead, the
+    same strict UTF-8 that Arrow checks when it converts a column (about a tenth of a second per 100 MB).
+    Arrow cannot read a row longer than its block: the block doubles, from BLOCK_BYTES up to MAX_ROW_BYTES * 2,
+    until every row fits."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines = 1
+    try:
+        with opened(path, name) as raw:
+            while piece := raw.read(_DECODE_BYTES):
+                if b"\x00" in piece:
+                    raise InputError(_binary(name, piece, lines))
+                lines += piece.count(b"\n")
+                decoder.decode(piece)
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        raise InputError(_not_utf8(path, name)) from None
+    block_bytes = BLOCK_BYTES
+    while True:
+        rows = blocks = 0
+        try:
+            for batch in _batches(Reading(path, name, header, block_bytes), header[:1]):
+                rows, blocks = rows + batch.num_rows, blocks + 1
+        except _RowTooLong:
+            if block_bytes >= 2 * MAX_ROW_BYTES:
+                raise InputError(f"{name}: holds a row longer than {MAX_ROW_BYTES // 2**20} MiB") from None
+            block_bytes *= 2
+            continue
+        pa.default_memory_pool().release_unused()
+        return rows, blocks, block_bytes
+
+
+class _RowTooLong(InputError):
+    """Arrow met a row longer than its block (count_rows then tries a bigger one)."""
+
+
+def _batches(reading: Reading, columns: list[str] | None = None) -> Iterator[pa.RecordBatch]:
+    """The file's rows in blocks, every value a string exactly as written (only `columns`, if given); InputError
+    on a malformed file.
+
+    Arrow reads through a Python file object and on this thread: given a path, it reads many blocks ahead,
+    and memory would grow with the gap between reading and scoring.
+    """
+    try:
+        with opened(reading.path, reading.name) as raw:
+            yield from _parsed(raw, reading.header, reading.block_bytes, columns)
+    except pa.ArrowInvalid as exc:
+        if "straddling" in str(exc):
+            raise _RowTooLong(f"{reading.name}: holds a row longer than {reading.block_bytes // 2**20} MiB") from None
+        raise InputError(_explain(exc, reading.path, reading.name, reading.header)) from None
+
+
+def chunks(reading: Reading, sizes: Iterable[int]) -> Iterator[pa.RecordBatch]:
+    """The file's rows in chunks, each one record batch of as many blocks as `sizes` says in turn (then of
+    CHUNK_BLOCKS, should the file have grown since its blocks were counted)."""
+    sizes = iter(sizes)
+    size = next(sizes, CHUNK_BLOCKS)
+    blocks: list[pa.RecordBatch] = []
+    for block in _batches(reading):
+        blocks.append(block)
+        if len(blocks) == size:
+            yield _joined(blocks)
+            blocks, size = [], next(sizes, CHUNK_BLOCKS)
+    if blocks:
+        yield _joined(blocks)
+
+
+def chunk_sizes(blocks: int) -> list[int]:
+    """How many blocks each chunk of a file of `blocks` blocks takes.
+
+    CHUNK_BLOCKS, until a chunk would be more than a _TAIL_SHARE-th of what is left; from there on each takes
+    that share, down to one block. With equal chunks, one worker could be left scoring the last of them alone
+    for as long as a chunk takes (4.5 s on the benchmark file); shrinking chunks make two workers finish
+    within about a block's time of each other, for the price of a few more, smaller chunks. The schedule
+    does not depend on the number of workers: a row's last digits depend on the rows scored with it (see
+    Engine's plan merging), and a file gives the same bytes whatever --jobs says."""
+    sizes = []
+    left = blocks
+    while left > 0:
+        sizes.append(min(CHUNK_BLOCKS, max(1, -(-left // _TAIL_SHARE))))
+        left -= sizes[-1]
+    return sizes
+
+
+def _joined(blocks: list[pa.RecordBatch]) -> pa.RecordBatch:
+    if len(blocks) == 1:
+        return blocks[0]
+    return pa.Table.from_batches(blocks).combine_chunks().to_batches()[0]
+
+
+def _parsed(
+    raw: BinaryIO, header: list[str], block_bytes: int, columns: list[str] | None = None
+) -> Iterator[pa.RecordBatch]:
+    reader = pa_csv.open_csv(
+        raw,
+        read_options=pa_csv.ReadOptions(block_size=block_bytes, use_threads=False),
+        # A blank line is no row, except in a one-column file, where it is an empty value.
+        parse_options=pa_csv.ParseOptions(newlines_in_values=True, ignore_empty_lines=len(header) > 1),
+        convert_options=pa_csv.ConvertOptions(
+            column_types=dict.fromkeys(header, pa.string()),
+            include_columns=columns or [],  # empty: every column
+            strings_can_be_null=False,
+            quoted_strings_can_be_null=False,
+        ),
+    )
+    yield from reader
+
+
+def _explain(exc: pa.ArrowInvalid, path: Path, name: str, header: list[str]) -> str:
+    message = str(exc)
+    # Arrow's first line can quote the whole row it stopped at, megabytes of it
+    first = message.splitlines()[0] if message else type(exc).__name__
+    first = first if len(first) <= _QUOTED_CHARACTERS else first[:_QUOTED_CHARACTERS] + "..."
+    if "invalid UTF8" in message:
+        return _not_utf8(path, name)
+    if "Expected" in message and "columns, got" in message:
+        return _ragged(path, name, len(header)) or f"{name}: {first}"
+    return f"{name}: is not a valid CSV file ({first})"
+
+
+def _not_utf8(path: Path, name: str) -> str:
+    """Where the file stops being UTF-8 (the slow way: only once it is known not to be)."""
+    with path.open("rb") as raw:
+        for number, line in enumerate(raw, start=1):
+            try:
+                line.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                return _NOT_UTF8.format(name=name, line=number, byte=line[exc.start : exc.start + 1].hex())
+    return f"{name}: is not UTF-8 text; save it as 'CSV UTF-8' and try again"
+
+
+def _ragged(path: Path, name: str, width: int) -> str | None:
+    """Which line holds a row with the wrong number of fields (the slow way: only once one is known to)."""
+    with path.open(encoding="utf-8-sig", newline="") as text, _unlimited_fields():
+        reader = csv.reader(text)
+        next(reader)
+        for row in reader:
+            if row and len(row) != width:
+                return (
+                    f"{name}: line {reader.line_num} has {len(row)} field{'s' * (len(row) != 1)} "
+                    f"but the header has {width}; every row needs one value per column (empty for unknown)"
+                )
+    return None
+
+
+def read_csv_bytes(data: bytes, name: str) -> pa.Table:
+    """A CSV file held in memory (the app's upload), every value a string exactly as written.
+
+    Checked as score_csv checks a file, with the same messages: InputError for an empty, binary or non-UTF-8
+    file, a row whose field count differs from the header's, or a duplicate or clashing column. Unknown columns
+    are read: the caller says which to keep (batch.check_columns), as the command line's --keep does."""
+    with tempfile.TemporaryDirectory(prefix="backcheck-") as scratch:
+        path = Path(scratch) / "upload.csv"
+        path.write_bytes(data)
+        header = check_header(path, name, None)
+        _, _, block_bytes = count_rows(path, name, header)
+        batches = list(_batches(Reading(path, name, header, block_bytes)))
+    return pa.Table.from_batches(batches, schema=pa.schema([(column, pa.string()) for column in header]))

@@ -12,8 +12,8 @@ from model.care.rules import LEVELS
 from model.cases.fields import FIELD_NAMES, WARNING_SIGNS, UnknownFieldError, parse_case
 from model.network.spec import load_spec
 from model.scoring.batch import check_columns, output_columns, score_cases
+from model.scoring.csv_input import InputError, read_csv_bytes
 from model.scoring.output import spreadsheet_safe
-from model.scoring.stream import InputError, read_csv_bytes
 
 EXAMPLES = Path(__file__).resolve().parents[1] / "data" / "example_cases.csv"
 # The app's upload limit; .streamlit/config.toml's server.maxUploadSize must say the same (a test checks).

@@ -1,6 +1,6 @@
 """Exact answers with back pain observed, computed without its chain: two contractions and a difference.
 
-The network holds back pain as a chain of noisy-OR steps over every cause (spec._pain_chain), and pgmpy answers on
+The network holds back pain as a chain of noisy-OR steps over every cause (parse._pain_chain), and pgmpy answers on
 it as it stands. Contracting that chain exactly ties every cause to every other, and with a dozen unknown context
 answers the contraction grows a thousandfold. A noisy-OR observed *absent* factorises instead: P(no pain | causes)
 = (1 - leak) * prod_k (1 - p_k)^[cause k present]. So, for any evidence e and node x,

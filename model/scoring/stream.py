@@ -22,7 +22,6 @@ import pyarrow as pa
 from model.inference.engine import load_engine
 from model.scoring.batch import output_columns
 from model.scoring.csv_input import (
-    InputError,
     Reading,
     check_header,
     chunk_sizes,
@@ -30,7 +29,6 @@ from model.scoring.csv_input import (
     count_rows,
     is_stream,
     opened,
-    read_csv_bytes,
     spooled,
     standard_input,
 )
@@ -194,5 +192,4 @@ def _copy_out(
     return rows + n, errors + bad
 
 
-# InputError and read_csv_bytes live in csv_input; the app (app/files.py) imports them from here.
-__all__ = ["InputError", "Summary", "default_jobs", "read_csv_bytes", "score_csv"]
+__all__ = ["Summary", "default_jobs", "score_csv"]

@@ -72,7 +72,9 @@ def assert_row_matches_diagnose(row: pd.Series, case: dict[str, str]) -> None:
         assert row["top_cause"] == row["care"] == row["care_reasons"] == row["unasked_warning_signs"] == ""
         return
     assert row["error"] == ""
-    assert max(abs(row[f"p_{c}"] - expected.posteriors[c]) for c in CAUSES) <= 1e-12
+    # One case alone and the same case in a batch may run different plans (a batch groups cases), so their
+    # rounding differs: the engine keeps at least ten digits of sixteen (see _CANCELLATION in the engine).
+    assert max(abs(row[f"p_{c}"] - expected.posteriors[c]) for c in CAUSES) <= 1e-10
     assert row["top_cause"] == expected.top_cause
     assert row["care"] == expected.care.level
     assert row["care_reasons"] == REASON_SEPARATOR.join(expected.care.reasons)

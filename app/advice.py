@@ -56,7 +56,7 @@ def box(care: Care, open_signs: tuple[str, ...]) -> None:
 
 def pending(open_signs: tuple[str, ...]) -> None:
     """No advice yet: nothing known calls for a doctor, but the warning signs are still open."""
-    names = "; ".join(texts.question(sign).lower() for sign in open_signs[:4])
+    names = "; ".join(texts.label(sign).lower() for sign in open_signs[:4])
     more = f"; and {len(open_signs) - 4} more" if len(open_signs) > 4 else ""
     with st.container(key="care_pending"):
         st.info(

@@ -52,7 +52,7 @@ def why(steps: pd.DataFrame, cause: str) -> None:
         arrow = "▲ raised" if delta >= present.NOTABLE_DELTA else "▼ lowered" if -delta >= present.NOTABLE_DELTA else ""
         moved = f"{arrow} it from {row.p_before:.1%} to {row.p_after:.1%}" if arrow else "did not really move it"
         with st.container(border=True):
-            st.markdown(f"**{texts.question(row.field)}: {present.value_words(row.value)}** {moved}.")
+            st.markdown(f"**{texts.label(row.field)}: {present.value_words(row.value)}** {moved}.")
             for link in present.cause_effects(_one(row), cause)[0].links:
                 st.markdown(f"*In the network:* {link.why}")
                 for source in link.sources:

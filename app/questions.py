@@ -6,51 +6,12 @@ import streamlit as st
 
 from app import state, texts
 from app.texts import UNKNOWN
-from model.cases.fields import FIELD_BY_NAME, WARNING_SIGNS
+from model.cases.fields import FIELD_BY_NAME, STEPS, WARNING_SIGNS
 from model.inspect.explain import Question
 
-# The groups, in the order they are asked: the contract's warning signs first (its order puts the emergency
-# signs first), then what happened, the pain, and the rest. Every input field is in exactly one (a test checks).
-GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = (
-    ("Warning signs", WARNING_SIGNS),
-    (
-        "What happened",
-        ("activity", "age", "sex", "new_to_activity", "more_than_usual", "warmed_up", "fall_or_impact"),
-    ),
-    (
-        "The pain",
-        ("onset", "duration_days", "severity", "numbness", "radiating_pain", "relieved_by_rest", "night_pain"),
-    ),
-    (
-        "More about the pain",
-        (
-            "worse_cough_breath",
-            "pain_bending_forward",
-            "straight_leg_raise",
-            "morning_stiffness",
-            "improves_with_exercise",
-            "leg_pain_walking_eased_sitting",
-            "bruising",
-            "swelling",
-            "abdominal_pain",
-            "flank_pain",
-            "urinary_symptoms",
-            "headache_dizziness",
-        ),
-    ),
-    (
-        "Risk factors",
-        (
-            "overweight",
-            "sedentary",
-            "known_spine_condition",
-            "smoker",
-            "osteoporosis",
-            "recent_infection_or_procedure",
-            "blood_thinners",
-        ),
-    ),
-)
+# The groups, in the order they are asked: the contract's steps (model/data/contract.toml), the warning signs
+# first in the contract's order (the emergency signs first).
+GROUPS: tuple[tuple[str, tuple[str, ...]], ...] = tuple((step.title, step.fields) for step in STEPS)
 # The next question is chosen among at most this many open questions of the current group (in the group's
 # order): each candidate answer is a row of one engine call, and the call's time grows with them.
 CANDIDATES = 6
@@ -137,8 +98,8 @@ def next_question_card(question: Question | None) -> None:
         else:
             st.markdown("**Every question is answered.** Change any answer below to see what it does.")
             return
-        st.markdown(f"**Next question: {texts.question(field)}?**")
-        if (help_text := texts.explanation(field)) and help_text.rstrip(".") != texts.question(field):
+        st.markdown(f"**Next question: {texts.question(field)}**")
+        if help_text := texts.explanation(field):
             st.caption(help_text)
         st.caption(why)
         # yes before no, as in the widgets; the network's order otherwise (choices and number ranges)

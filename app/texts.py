@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from app import present
-from model.cases.fields import UNKNOWN
+from model.cases.fields import FIELD_BY_NAME, UNKNOWN
 
 NOT_A_DIAGNOSIS = (
     "**This is not a diagnosis.** backcheck cannot examine you and does not replace a doctor: its numbers come from "
@@ -16,7 +16,12 @@ NOT_A_DIAGNOSIS = (
 
 
 def question(field: str) -> str:
-    """The question a field asks, as a short label ("Numbness in the groin or inner thighs")."""
+    """The question a field asks, as the contract words it ("Do you have numbness in the groin or inner thighs?")."""
+    return FIELD_BY_NAME[field].question
+
+
+def label(field: str) -> str:
+    """A field's short label, to name an answer already given ("Numbness in the groin or inner thighs")."""
     return present.field_label(field)
 
 

@@ -178,7 +178,7 @@ def test_the_next_question_is_the_one_most_likely_to_change_the_care() -> None:
     assert ranked[0].field in WARNING_SIGNS
     at = answer(started(), STRAIGHT_LEG_RAISE)
     card = [m.value for m in at.markdown if m.value.startswith("**Next question:")]
-    assert card == [f"**Next question: {present.field_label(WARNING_SIGNS[0])}?**"], "warning signs first, in order"
+    assert card == [f"**Next question: {FIELD_BY_NAME[WARNING_SIGNS[0]].question}**"], "warning signs first, in order"
     signs_no = dict.fromkeys(WARNING_SIGNS, "no")
     answer(at, signs_no)
     case = {**STRAIGHT_LEG_RAISE, **signs_no}
@@ -187,7 +187,7 @@ def test_the_next_question_is_the_one_most_likely_to_change_the_care() -> None:
     changes = [q.p_care_changes >= CARE_CHANCE for q in best]
     assert changes == sorted(changes, reverse=True)
     card = [m.value for m in at.markdown if m.value.startswith("**Next question:")]
-    assert card == [f"**Next question: {present.field_label(best[0].field)}?**"]
+    assert card == [f"**Next question: {FIELD_BY_NAME[best[0].field].question}**"]
     keys = {b.key for b in at.button if b.key.startswith("answer_")}
     assert keys == {f"answer_{best[0].field}_{s}" for s in (*best[0].answers, "unknown")}
     state = next(iter(best[0].answers))
@@ -197,7 +197,7 @@ def test_the_next_question_is_the_one_most_likely_to_change_the_care() -> None:
     widget = at.number_input if best[0].field in NUMBERS else at.selectbox if best[0].field == "activity" else at.radio
     assert widget(key=best[0].field).value == value
     card = [m.value for m in at.markdown if m.value.startswith("**Next question:")]
-    assert card != [f"**Next question: {present.field_label(best[0].field)}?**"], "on to the next question"
+    assert card != [f"**Next question: {FIELD_BY_NAME[best[0].field].question}**"], "on to the next question"
 
 
 def test_the_why_panel_adds_the_answers_up_one_at_a_time() -> None:

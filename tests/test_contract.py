@@ -10,6 +10,7 @@ import pytest
 from model.cases.fields import (
     FIELD_BY_NAME,
     FIELDS,
+    STEPS,
     WARNING_SIGNS,
     ContractError,
     load_contract,
@@ -66,6 +67,18 @@ def test_the_yes_no_words_come_from_the_contract() -> None:
         ('[[cause]]\nid = "doms"', '[[cause]]\nid = "muscle_strain"', "a cause is listed twice"),
         ('name = "smoker"', 'name = "sex"', "field 'sex' is defined twice"),
         ("[reading]", "[reeding]", "unknown key 'reeding'"),
+        (
+            '  "headache_dizziness",\n]',
+            "]",
+            "every input field is asked in exactly one [[step]]: headache_dizziness in no",
+        ),
+        ('fields = ["onset",', 'fields = ["smoker", "onset",', "smoker in two steps"),
+        (
+            'fields = ["onset",',
+            'fields = ["case_id", "onset",',
+            "[[step]] names 'case_id', which is not an input field",
+        ),
+        ("warning_signs = true\n", "", "[[step]] 1: 'fields' must list the step's field names"),
         ('values = ["female", "male"]', 'values = ["female", "male", "unknown"]', "'unknown' means not known"),
     ],
 )
@@ -78,4 +91,5 @@ def test_a_malformed_contract_fails_to_load_naming_the_entry(old: str, new: str,
 
 def test_the_built_in_contract_loads_the_fields_the_module_exposes() -> None:
     assert load_contract().fields == FIELDS
+    assert load_contract().steps == STEPS and STEPS[0].fields == WARNING_SIGNS
     assert read_contract(contract_text()) == load_contract()

@@ -125,7 +125,8 @@ KINDS = ("text", "yesno", "choice", "integer", "number")
 _NUMBERS = ("integer", "number")
 # Every key an entry of the contract may have; anything else is most likely a misspelt one.
 _KEYS = {
-    "top": {"warning_signs", "reading", "group", "field", "cause", "output"},
+    "top": {"warning_signs", "step", "reading", "group", "field", "cause", "output"},
+    "step": {"id", "title", "fields", "warning_signs"},
     "reading": {"yes_no", "unknown"},
     "group": {"id", "title"},
     "field": {"name", "group", "kind", "values", "low", "high", "unit", "question", "meaning", "help"},
@@ -147,6 +148,15 @@ class Group:
 
     id: str
     title: str
+
+
+@dataclass(frozen=True)
+class Step:
+    """A step of the app's questions: its title, and its fields in the order asked."""
+
+    id: str
+    title: str
+    fields: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -180,6 +190,7 @@ class Contract:
     groups: tuple[Group, ...]
     fields: tuple[Field, ...]
     warning_signs: tuple[str, ...]
+    steps: tuple[Step, ...]
     causes: tuple[Cause, ...]
     outputs: tuple[OutputColumn, ...]
 
@@ -219,6 +230,7 @@ def read_contract(text: str, where: str = "contract") -> Contract:
             raise ContractError(f"{where}: warning sign {sign!r} is not a yes/no field")
     if len(set(signs)) != len(signs):
         raise ContractError(f"{where}: warning_signs lists a field twice")
+    steps = _steps(raw["step"], signs, fields, where)
     causes = []
     for i, row in enumerate(raw["cause"]):
         _check_keys(row, "cause", f"{where} [[cause]] {i + 1}")
@@ -237,6 +249,7 @@ def read_contract(text: str, where: str = "contract") -> Contract:
         groups,
         fields,
         signs,
+        steps,
         tuple(causes),
         tuple(outputs),
     )
@@ -264,6 +277,36 @@ def _text(row: dict[str, Any], key: str, where: str, required: bool = True) -> s
     if not isinstance(value, str) or (required and not value.strip()):
         raise ContractError(f"{where}: '{key}' must be {'a non-empty' if required else 'a'} text")
     return value
+
+
+def _steps(rows: Any, signs: tuple[str, ...], fields: tuple[Field, ...], where: str) -> tuple[Step, ...]:
+    """The [[step]] entries, checked: the warning signs' step first, and every input field in exactly one step."""
+    steps = []
+    for i, row in enumerate(rows):
+        at = f"{where} [[step]] {i + 1}"
+        _check_keys(row, "step", at)
+        if row.get("warning_signs", False) is True:
+            if i != 0 or "fields" in row:
+                raise ContractError(f"{at}: the warning signs are the first step, and their fields are warning_signs")
+            names: Any = signs
+        else:
+            names = row.get("fields")
+            if not isinstance(names, list) or not names or not all(isinstance(n, str) for n in names):
+                raise ContractError(f"{at}: 'fields' must list the step's field names")
+        steps.append(Step(_text(row, "id", at), _text(row, "title", at), tuple(names)))
+    if not steps or steps[0].fields != signs:
+        raise ContractError(f"{where}: the first [[step]] is the warning signs (warning_signs = true)")
+    asked = [name for step in steps for name in step.fields]
+    inputs = [f.name for f in fields if f.kind != "text"]
+    for name in asked:
+        if name not in inputs:
+            raise ContractError(f"{where}: [[step]] names {name!r}, which is not an input field")
+    twice = sorted({n for n in asked if asked.count(n) > 1})
+    never = [n for n in inputs if n not in asked]
+    if twice or never:
+        problem = f"{', '.join(twice)} in two steps" if twice else f"{', '.join(never)} in no step"
+        raise ContractError(f"{where}: every input field is asked in exactly one [[step]]: {problem}")
+    return tuple(steps)
 
 
 def _group(row: Any, where: str) -> Group:
@@ -324,6 +367,8 @@ FIELDS: tuple[Field, ...] = _CONTRACT.fields
 # The red-flag questions guidelines ask before a person is reassured (the contract's "Warning signs"): a "yes"
 # never leaves care at self-care, and "no warning signs" may be said only when every one was answered "no".
 WARNING_SIGNS: tuple[str, ...] = _CONTRACT.warning_signs
+# The app's questions, a step at a time, in the order asked (the warning signs first).
+STEPS: tuple[Step, ...] = _CONTRACT.steps
 FIELD_BY_NAME = {f.name: f for f in FIELDS}
 FIELD_NAMES = tuple(FIELD_BY_NAME)
 EVIDENCE_FIELDS = tuple(f.name for f in FIELDS if f.kind != "text")

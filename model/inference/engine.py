@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from model.inference.codes import UNKNOWN, Encoding, encode_evidence, normalised
 from model.inference.paths import cheapest_path
 from model.network.build import DiscreteBayesianNetwork
 
 if TYPE_CHECKING:
     from model.inference.pain import PainEngine
 
-UNKNOWN = -1
 # The most plan bits (see Engine.__init__): a key is an int64, so beyond 62 candidates (pigs has 188) the 62
 # that alone shrink the contraction most.
 _PLAN_BITS = 62
@@ -111,24 +111,6 @@ class _Plan:
     reads: dict[tuple[str, ...], tuple[dict[int, list[tuple[str, int | None]]], int]] = field(
         default_factory=dict, compare=False
     )
-
-
-class Encoding:
-    """Evidence arrays for an engine's nodes: its subclasses set `index` ({node: column}), `states` ({node: state
-    names}) and `_state_index` ({node: {state name: index}})."""
-
-    index: dict[str, int]
-    states: dict[str, tuple[str, ...]]
-    _state_index: dict[str, dict[str, int]]
-
-    def encode(self, evidences: Iterable[Mapping[str, str]]) -> np.ndarray:
-        """The (cases, nodes) evidence array for {node: state} mappings; ValueError on an unknown node or state."""
-        return encode_evidence(evidences, self.index, self.states, self._state_index)
-
-    def state_codes(self, node: str, states: Sequence[str]) -> np.ndarray:
-        """The state indices of `states` of `node` (UNKNOWN for None), for building evidence arrays column-wise."""
-        index = self._state_index[node]
-        return np.array([UNKNOWN if s is None else index[s] for s in states], dtype=np.int16)
 
 
 class Engine(Encoding):
@@ -816,51 +798,6 @@ def _merged(
     return keys
 
 
-def encode_evidence(
-    evidences: Iterable[Mapping[str, str]],
-    index: Mapping[str, int],
-    states: Mapping[str, tuple[str, ...]],
-    state_index: Mapping[str, Mapping[str, int]],
-) -> np.ndarray:
-    """The (cases, len(index)) evidence array for {node: state} mappings, UNKNOWN where a node is not given;
-    ValueError on an unknown node or state."""
-    rows = list(evidences)
-    codes = np.full((len(rows), len(index)), UNKNOWN, dtype=np.int16)
-    for i, evidence in enumerate(rows):
-        for node, state in evidence.items():
-            if node not in index:
-                raise ValueError(f"'{node}' is not a node of the network")
-            try:
-                codes[i, index[node]] = state_index[node][state]
-            except KeyError:
-                raise ValueError(f"'{state}' is not a state of '{node}' ({', '.join(states[node])})") from None
-    return codes
-
-
-def normalised(
-    codes: np.ndarray,
-    index: Mapping[str, int],
-    nodes: Sequence[str],
-    evidence: np.ndarray,
-    joints: Mapping[str, np.ndarray],
-) -> dict[str, np.ndarray]:
-    """{node: P(node = state | evidence)} from P(evidence) and P(node = state, evidence): NaN where the evidence is
-    impossible, rounding kept inside [0, 1], and an observed node exactly its state."""
-    found = {}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for node in nodes:
-            found[node] = joints[node] / evidence[:, None]
-    for node, table in found.items():
-        # The joint and P(evidence) are summed in different orders: keep rounding inside [0, 1], and give an
-        # observed node exactly its state.
-        np.clip(table, 0.0, 1.0, out=table)
-        column = codes[:, index[node]]
-        observed = np.flatnonzero((column != UNKNOWN) & np.isfinite(table).all(axis=1))
-        table[observed] = 0.0
-        table[observed, column[observed]] = 1.0
-    return found
-
-
 @cache
 def load_engine() -> PainEngine:
     """The engine for the built-in network, compiled once per process.
@@ -873,4 +810,4 @@ def load_engine() -> PainEngine:
     return PainEngine(Engine(pain_factorised_network()))
 
 
-__all__ = ["UNKNOWN", "Engine", "load_engine"]
+__all__ = ["UNKNOWN", "Encoding", "Engine", "encode_evidence", "load_engine", "normalised"]

@@ -14,6 +14,7 @@ import numpy as np
 
 from model.inference.codes import UNKNOWN, Encoding, encode_evidence, normalised
 from model.inference.paths import cheapest_path
+from model.inference.tables import Tables
 from model.network.build import DiscreteBayesianNetwork
 
 if TYPE_CHECKING:
@@ -25,7 +26,6 @@ _PLAN_BITS = 62
 # Working memory of one contraction batch (its values and gradients): bigger batches spread the Python overhead
 # of each step over more cases; smaller ones measured no faster.
 _BATCH_BYTES = 64 * 2**20
-_RANK1_TOLERANCE = 1e-12
 # Each plan's batch pays a fixed Python overhead of 1-2 ms, and each plan a compilation of about 4 ms the
 # first time; its arithmetic costs some 12 us a sub-row. A group of cases with fewer sub-rows than this joins
 # a coarser plan that other cases of the call already run (see _merged); 512 and 1024 measured slower.
@@ -36,24 +36,6 @@ _SUB_ROWS_PER_PLAN = 256
 # rounding in a sum of a hundred-odd products of nonnegative numbers costs the 2).
 _EXPANDED_FINDINGS = 6
 _CANCELLATION = 1e4
-
-
-@dataclass(frozen=True)
-class _Factorised:
-    """The columns of a childless node that are a product c * u_1(p_1) * ... * u_k(p_k) of one vector per parent.
-
-    Indexed by an internal code: 0 to states - 1 the node's states, then states + s for the cumulative column
-    P(node <= s | parents); the last of those, states - 1 + states, is "unknown" (index -1, the sum of the
-    columns: 1 everywhere in a true table, a product of ones, but only to about 1e-7 in some of pgmpy's bundled
-    networks, where it factorises only if that sum happens to). A noisy-MAX table factorises in its lowest state
-    and in every cumulative column, so any state s is the difference of two factorised columns, P(<= s) -
-    P(<= s - 1): `expands` says for which states that holds while the state's own column does not factorise.
-    """
-
-    scale: np.ndarray  # (2 * states,): c per code
-    vectors: tuple[np.ndarray, ...]  # per parent, (2 * states, parent states)
-    rank1: np.ndarray  # (2 * states,) bool: which codes factorise
-    expands: np.ndarray  # (states,) bool: states that are a difference of two factorising cumulative columns
 
 
 @dataclass(frozen=True)
@@ -113,7 +95,7 @@ class _Plan:
     )
 
 
-class Engine(Encoding):
+class Engine(Tables, Encoding):
     """Exact marginals of a discrete Bayesian network for a batch of cases, each with its own evidence.
 
     Built once from the network's CPDs; the arrays are read-only afterwards, and the only state that grows
@@ -140,39 +122,11 @@ class Engine(Encoding):
     """
 
     def __init__(self, network: DiscreteBayesianNetwork):
-        cpds = {cpd.variable: cpd for cpd in network.get_cpds()}
-        self.nodes: tuple[str, ...] = tuple(cpds)
-        self.index: dict[str, int] = {node: i for i, node in enumerate(self.nodes)}
-        self.states: dict[str, tuple[str, ...]] = {
-            node: tuple(str(s) for s in cpd.state_names[node]) for node, cpd in cpds.items()
-        }
-        self.card: dict[str, int] = {node: len(states) for node, states in self.states.items()}
-        self.parents: dict[str, tuple[str, ...]] = {node: tuple(cpd.variables[1:]) for node, cpd in cpds.items()}
+        super().__init__(network)
         self._state_index = {node: {s: i for i, s in enumerate(states)} for node, states in self.states.items()}
-        self.tables: dict[str, np.ndarray] = {}
-        self._moved_tables: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
-        for node, cpd in cpds.items():
-            for parent in self.parents[node]:
-                if [str(s) for s in cpd.state_names[parent]] != list(self.states[parent]):
-                    raise ValueError(f"the CPD of '{node}' orders the states of '{parent}' differently")
-            table = np.array(cpd.values, dtype=np.float64).reshape([self.card[v] for v in cpd.variables])
-            table.setflags(write=False)
-            self.tables[node] = table
-        children: dict[str, list[str]] = {node: [] for node in self.nodes}
-        for node, parents in self.parents.items():
-            for parent in parents:
-                children[parent].append(node)
-        self.children: dict[str, tuple[str, ...]] = {node: tuple(c) for node, c in children.items()}
-        self._factorised = {
-            node: f for node in self.nodes if not self.children[node] and (f := self._factorise(node)) is not None
-        }
-        # Childless nodes that an unknown state does not sum out to 1: their leaves hold their column sums.
-        self._unnormalised = frozenset(
-            node for node in self.nodes if not self.children[node] and (_column_sums(self.tables[node]) != 1).any()
-        )
         # A root with one child, or a childless node with one parent, never widens the contraction.
         splittable = [n for n in self.nodes if not self.parents[n] and len(self.children[n]) >= 2]
-        splittable_leaves = [n for n in self._factorised if len(self.parents[n]) >= 2]
+        splittable_leaves = [n for n in self.factorised if len(self.parents[n]) >= 2]
         every_root = frozenset(splittable)
         base = self._cost(every_root, frozenset())
         self.enumerated: tuple[str, ...] = tuple(
@@ -187,37 +141,6 @@ class Engine(Encoding):
         self.plan_bits: tuple[str, ...] = tuple(ranked[:_PLAN_BITS])
         self._plans: dict[tuple[frozenset[str], frozenset[str]], _Plan] = {}
         self._lock = threading.Lock()
-
-    def _factorise(self, node: str) -> _Factorised | None:
-        """The codes of a childless node (see _Factorised) whose column over its parents is a product of one vector
-        per parent."""
-        table = self.tables[node]
-        parents = self.parents[node]
-        if not parents:
-            return None
-        k, card = len(parents), table.shape[0]
-        scale = np.ones(2 * card)
-        vectors = [np.ones((2 * card, self.card[p])) for p in parents]
-        rank1 = np.zeros(2 * card, dtype=bool)
-        cumulative = [*np.cumsum(table, axis=0)[:-1], _column_sums(table)]  # the last is "unknown", index -1
-        for s, column in enumerate([*table, *cumulative]):
-            corner = column[(0,) * k]
-            if corner <= 0:
-                continue
-            parts = [column[(0,) * i + (slice(None),) + (0,) * (k - i - 1)] / corner for i in range(k)]
-            product = corner * math.prod(
-                np.reshape(u, (1,) * i + (-1,) + (1,) * (k - i - 1)) for i, u in enumerate(parts)
-            )
-            if np.allclose(product, column, rtol=_RANK1_TOLERANCE, atol=0.0):
-                rank1[s] = True
-                scale[s] = corner
-                for i, u in enumerate(parts):
-                    vectors[i][s] = u
-        expands = np.zeros(card, dtype=bool)
-        expands[1:] = ~rank1[1:card] & rank1[card + 1 :] & rank1[card:-1]
-        for array in (scale, rank1, expands, *vectors):
-            array.setflags(write=False)
-        return _Factorised(scale, tuple(vectors), rank1, expands)
 
     @property
     def plans_compiled(self) -> int:
@@ -264,7 +187,7 @@ class Engine(Encoding):
 
     def _expanded_joint(self, codes: np.ndarray, nodes: Sequence[str], width: int) -> np.ndarray:
         """joint's (cases, width) array, each case that observes a finding in a state whose column does not
-        factorise but is a difference of two that do (_Factorised.expands) computed as the signed sum of terms.
+        factorise but is a difference of two that do (Factorised.expands) computed as the signed sum of terms.
 
         A case with k such findings is 2**k terms (at most 2**_EXPANDED_FINDINGS: beyond that many, the others
         stay in the contraction as they are), each one with every finding factorised: all of them run one plan,
@@ -272,14 +195,14 @@ class Engine(Encoding):
         the sum of the terms' absolute values; a case whose terms add up to more than _CANCELLATION times its
         answer is computed again without the expansion."""
         n = codes.shape[0]
-        expandable = [node for node in self.plan_bits if node in self._factorised and node not in nodes]
-        expandable = [node for node in expandable if self._factorised[node].expands.any()]
+        expandable = [node for node in self.plan_bits if node in self.factorised and node not in nodes]
+        expandable = [node for node in expandable if self.factorised[node].expands.any()]
         count = np.zeros(n, dtype=np.int64)
         origin, sign, terms = np.arange(n), np.ones(n), codes
         for node in expandable:
             j, card = self.index[node], self.card[node]
             column = terms[:, j].astype(np.intp)
-            split = self._factorised[node].expands[column] & (column != UNKNOWN) & (count[origin] < _EXPANDED_FINDINGS)
+            split = self.factorised[node].expands[column] & (column != UNKNOWN) & (count[origin] < _EXPANDED_FINDINGS)
             if not split.any():
                 continue
             count[origin[split]] += 1
@@ -304,15 +227,15 @@ class Engine(Encoding):
 
     def _plain_joint(self, codes: np.ndarray, nodes: Sequence[str], width: int) -> np.ndarray:
         """joint's (cases, width) array, each group of cases by its plan (codes may hold cumulative codes, see
-        _Factorised, for findings among the plan bits that are not asked for)."""
+        Factorised, for findings among the plan bits that are not asked for)."""
         n = codes.shape[0]
         joint = np.zeros((n, width))
         keys = np.zeros(n, dtype=np.int64)
         required = np.zeros(n, dtype=np.int64)  # bits a case must keep: a cumulative code needs its node split
         for bit, node in enumerate(self.plan_bits):
             column = codes[:, self.index[node]].astype(np.int64)
-            if node in self._factorised:
-                simple = self._factorised[node].rank1[column]
+            if node in self.factorised:
+                simple = self.factorised[node].rank1[column]
                 if node in nodes:
                     simple &= column != UNKNOWN
                 required |= (column >= self.card[node]).astype(np.int64) << bit
@@ -374,7 +297,7 @@ class Engine(Encoding):
             weight *= self.tables[root][fixed[root]]
         for node in plan.factorised:
             state = codes[:, self.index[node]]
-            factor = self._factorised[node]
+            factor = self.factorised[node]
             weight *= factor.scale[state]
             for parent, vectors in zip(self.parents[node], factor.vectors, strict=True):
                 if parent in fixed:
@@ -456,7 +379,7 @@ class Engine(Encoding):
         table = self._gather(leaf, fixed) if leaf.conditioned else leaf.table[..., None]
         owned = True  # whether `value` is a fresh array, to be multiplied in place
         if leaf.kind == "absorbed":
-            if lam is None and leaf.node in self._unnormalised:
+            if lam is None and leaf.node in self.unnormalised:
                 lam = np.ones((table.shape[0], s))  # summed like a seen node's, for the columns' own sums
             if lam is None:
                 value = np.ones((*table.shape[1:-1], s))
@@ -489,7 +412,7 @@ class Engine(Encoding):
         for root, axis in leaf.roots:
             along[axis] = self.tables[root][:, None] * evidence.get(root, 1.0)
         for child, position, axis in leaf.attached:
-            vector = self._factorised[child].vectors[position][codes[:, self.index[child]]].T
+            vector = self.factorised[child].vectors[position][codes[:, self.index[child]]].T
             along[axis] = along[axis] * vector if axis in along else vector
         return along
 
@@ -534,8 +457,8 @@ class Engine(Encoding):
     def _pattern(self, key: int) -> tuple[frozenset[str], frozenset[str]]:
         """(conditioned roots, factorised childless nodes) of the plan that a key of plan bits names."""
         chosen = {node for bit, node in enumerate(self.plan_bits) if key >> bit & 1}
-        conditioned = frozenset(self.enumerated) | {r for r in chosen if r not in self._factorised}
-        return conditioned, frozenset(chosen & self._factorised.keys())
+        conditioned = frozenset(self.enumerated) | {r for r in chosen if r not in self.factorised}
+        return conditioned, frozenset(chosen & self.factorised.keys())
 
     def greedy_path(self, scopes: Sequence[tuple[str, ...]]) -> tuple[list[tuple[int, ...]], float]:
         """The cheapest variable elimination order (cheapest_path) for these scopes: its groups of tensor ids
@@ -563,7 +486,7 @@ class Engine(Encoding):
 
     def _simplified(self, nodes: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
         """(conditioned roots, factorised childless nodes) when `nodes` are simplified, with the enumerated roots."""
-        split = {n for n in nodes if n in self._factorised}
+        split = {n for n in nodes if n in self.factorised}
         return frozenset(self.enumerated).union(n for n in nodes if n not in split), frozenset(split)
 
     def _leaves(self, conditioned: frozenset[str], factorised: frozenset[str]) -> list[_Leaf]:
@@ -588,7 +511,7 @@ class Engine(Encoding):
                 continue
             family = (node, *self.parents[node])
             fixed = tuple(p for p in self.parents[node] if p in conditioned)
-            table = self._moved(node, fixed)
+            table = self.moved(node, fixed)
             free = tuple(v for v in family if v not in conditioned)
             kind = "node" if self.children[node] else "absorbed"
             scope = free if kind == "node" else free[1:]
@@ -596,20 +519,6 @@ class Engine(Encoding):
             factors = tuple((c, position, scope.index(p)) for c, position, p in attached.get(node, ()))
             leaves.append(_Leaf(node, kind, scope, fixed, table, roots, factors))
         return leaves
-
-    def _moved(self, node: str, fixed: tuple[str, ...]) -> np.ndarray:
-        """The node's table with the axes of its `fixed` parents last: gathering them per sub-row then leaves the
-        case axis last. Memoised: choosing the plan bits lists a network's leaves hundreds of times."""
-        key = (node, fixed)
-        table = self._moved_tables.get(key)
-        if table is None:
-            family = (node, *self.parents[node])
-            axes = [family.index(p) for p in fixed]
-            table = np.moveaxis(self.tables[node], axes, list(range(len(family) - len(axes), len(family))))
-            table = np.ascontiguousarray(table)
-            table.setflags(write=False)
-            table = self._moved_tables.setdefault(key, table)
-        return table
 
     def _cost(self, conditioned: frozenset[str], factorised: frozenset[str]) -> float:
         """The contraction's operation count per sub-row."""
@@ -757,17 +666,6 @@ class Engine(Encoding):
             reshape=tuple(reshape),
             below=tuple(below[i] for i in inputs),
         )
-
-
-def _column_sums(table: np.ndarray) -> np.ndarray:
-    """A CPD's sums over the node's states (its first axis) per parents' states: what the node contributes when
-    it is not seen. Sums within _RANK1_TOLERANCE of 1 are taken as exactly 1, the rounding of a true table.
-    Some of pgmpy's bundled networks (alarm, hepar2) have columns that sum to 1 only to 1e-7: the engine then
-    computes with the product of the tables as given, as pyAgrum's junction tree does with every node a target.
-    (pgmpy's variable elimination first drops the unseen nodes a query does not need, which is the same thing
-    only for true tables.)"""
-    sums = table.sum(axis=0)
-    return np.ones_like(sums) if np.allclose(sums, 1.0, rtol=0.0, atol=_RANK1_TOLERANCE) else sums
 
 
 def _along(vector: np.ndarray, axis: int, ndim: int) -> np.ndarray:

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import math
-import string
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from model.inference.codes import UNKNOWN, Encoding, encode_evidence, normalised
-from model.inference.paths import cheapest_path
+from model.inference.plans import Leaf, Plan, Reads, compile_plan, cost, find_reads
 from model.inference.tables import Tables
 from model.network.build import DiscreteBayesianNetwork
 
@@ -36,63 +34,6 @@ _SUB_ROWS_PER_PLAN = 256
 # rounding in a sum of a hundred-odd products of nonnegative numbers costs the 2).
 _EXPANDED_FINDINGS = 6
 _CANCELLATION = 1e4
-
-
-@dataclass(frozen=True)
-class _Leaf:
-    """One input tensor of a contraction, case axis last.
-
-    kind "node": the node's own table times its evidence vector, over (node, free parents).
-    kind "absorbed": a node without children summed against its evidence vector, over its free parents.
-    `conditioned` lists the parents fixed per sub-row: the table's trailing axes, gathered per sub-row.
-    `roots` lists (root, axis): a root kept in the contraction has no tensor of its own (one einsum step fewer);
-    its prior times its evidence vector multiplies the table of its first child that has one along that axis.
-    `attached` lists (factorised node, which of its parents, axis): that node's vector for this parent (the
-    leaf's own node, or a root it hosts) multiplies the table along that axis.
-    """
-
-    node: str
-    kind: str
-    scope: tuple[str, ...]
-    conditioned: tuple[str, ...]
-    table: np.ndarray
-    roots: tuple[tuple[str, int], ...]
-    attached: tuple[tuple[str, int, int], ...]
-
-
-@dataclass(frozen=True)
-class _Step:
-    """out = einsum(forward, *inputs). Gradients flow back to an input only when its subtree holds a wanted tensor."""
-
-    inputs: tuple[int, ...]
-    output: int
-    forward: str
-    backward: tuple[str, ...]
-    reshape: tuple[tuple[int, ...] | None, ...]
-    # per input: the tensors it was built from, itself included, as a bit set (bit i: tensor i). Sets of ints
-    # took some 20 MB over a run's plans.
-    below: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """One contraction: the roots in `conditioned` fixed per sub-row, the nodes in `factorised` split into vectors."""
-
-    conditioned: tuple[str, ...]
-    factorised: tuple[str, ...]
-    leaves: tuple[_Leaf, ...]
-    steps: tuple[_Step, ...]
-    leaf_of: Mapping[str, int]
-    # Where a node's joint with the evidence can always be read: the tensor (leaf or intermediate) in which it
-    # is summed out, and its axis. Any tensor T gives the joint of its scope as T * dZ/dT, and the one nearest the
-    # final sum needs the shortest backward pass.
-    read_from: Mapping[str, tuple[int, int]]
-    scopes: tuple[tuple[str, ...], ...]  # every tensor's: the leaves', then each step's output
-    bytes_per_sub_row: int
-    # per tuple of nodes asked for: the nodes read from each tensor, and the tensors whose gradients are needed
-    reads: dict[tuple[str, ...], tuple[dict[int, list[tuple[str, int | None]]], int]] = field(
-        default_factory=dict, compare=False
-    )
 
 
 class Engine(Tables, Encoding):
@@ -128,18 +69,18 @@ class Engine(Tables, Encoding):
         splittable = [n for n in self.nodes if not self.parents[n] and len(self.children[n]) >= 2]
         splittable_leaves = [n for n in self.factorised if len(self.parents[n]) >= 2]
         every_root = frozenset(splittable)
-        base = self._cost(every_root, frozenset())
+        base = cost(self, every_root, frozenset())
         self.enumerated: tuple[str, ...] = tuple(
-            r for r in splittable if self._cost(every_root - {r}, frozenset()) > self.card[r] * base
+            r for r in splittable if cost(self, every_root - {r}, frozenset()) > self.card[r] * base
         )
         # The plan bits: every root that can be fixed and every childless node that can be split, so that an
         # observed root is always fixed and an unknown or factorising finding never couples its parents. Ordered
         # by how much each alone shrinks the contraction (most first): _merged gives up the last ones first.
         candidates = [r for r in splittable if r not in self.enumerated] + splittable_leaves
-        alone = {c: self._cost(*self._simplified([c])) for c in candidates}
+        alone = {c: cost(self, *self._simplified([c])) for c in candidates}
         ranked = sorted(candidates, key=lambda c: (alone[c], self.index[c]))
         self.plan_bits: tuple[str, ...] = tuple(ranked[:_PLAN_BITS])
-        self._plans: dict[tuple[frozenset[str], frozenset[str]], _Plan] = {}
+        self._plans: dict[tuple[frozenset[str], frozenset[str]], Plan] = {}
         self._lock = threading.Lock()
 
     @property
@@ -255,7 +196,7 @@ class Engine(Tables, Encoding):
 
     def _run_plan(
         self,
-        plan: _Plan,
+        plan: Plan,
         codes: np.ndarray,
         rows: np.ndarray,
         nodes: Sequence[str],
@@ -271,7 +212,7 @@ class Engine(Tables, Encoding):
             starts = np.flatnonzero(np.r_[True, case[1:] != case[:-1]])
             joint[case[starts]] += np.add.reduceat(found, starts, axis=0)
 
-    def _expand(self, plan: _Plan, codes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    def _expand(self, plan: Plan, codes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """One sub-row per combination of states of the plan's unobserved conditioned roots."""
         sub_rows = rows
         values = {root: codes[rows, self.index[root]].astype(np.intp) for root in plan.conditioned}
@@ -288,7 +229,7 @@ class Engine(Tables, Encoding):
         return sub_rows, values
 
     def _contract(
-        self, plan: _Plan, codes: np.ndarray, fixed: dict[str, np.ndarray], nodes: Sequence[str]
+        self, plan: Plan, codes: np.ndarray, fixed: dict[str, np.ndarray], nodes: Sequence[str]
     ) -> np.ndarray:
         """(sub-rows, 1 + states of `nodes`): P(evidence), then each node's P(node = state, evidence)."""
         s = len(codes)
@@ -370,7 +311,7 @@ class Engine(Tables, Encoding):
         return {self.nodes[j]: vectors[a:b] for j, a, b in zip(observed, bounds, bounds[1:], strict=False)}
 
     def _leaf_value(
-        self, leaf: _Leaf, codes: np.ndarray, fixed: dict[str, np.ndarray], evidence: dict[str, np.ndarray]
+        self, leaf: Leaf, codes: np.ndarray, fixed: dict[str, np.ndarray], evidence: dict[str, np.ndarray]
     ) -> np.ndarray:
         """The leaf tensor for these sub-rows, case axis last: its table times its node's evidence vector (summed
         over the node for an absorbed leaf), times its factors (see _factors)."""
@@ -401,7 +342,7 @@ class Engine(Tables, Encoding):
             owned = True
         return value
 
-    def _factors(self, leaf: _Leaf, codes: np.ndarray, evidence: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
+    def _factors(self, leaf: Leaf, codes: np.ndarray, evidence: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
         """The vectors that multiply a leaf's table besides its node's evidence, {axis of its scope: (states,
         sub-rows)}: the prior times the evidence vector of each root it hosts, and each attached vector.
 
@@ -416,7 +357,7 @@ class Engine(Tables, Encoding):
             along[axis] = along[axis] * vector if axis in along else vector
         return along
 
-    def _gather(self, leaf: _Leaf, fixed: dict[str, np.ndarray]) -> np.ndarray:
+    def _gather(self, leaf: Leaf, fixed: dict[str, np.ndarray]) -> np.ndarray:
         """The leaf's table at each sub-row's states of its conditioned parents (its trailing axes), case axis last.
 
         One np.take over the table seen as (free states, conditioned states): a single pass that writes the
@@ -430,7 +371,7 @@ class Engine(Tables, Encoding):
 
     def _absorbed_joint(
         self,
-        leaf: _Leaf,
+        leaf: Leaf,
         grad: np.ndarray,
         fixed: dict[str, np.ndarray],
         lam: np.ndarray | None,
@@ -460,212 +401,31 @@ class Engine(Tables, Encoding):
         conditioned = frozenset(self.enumerated) | {r for r in chosen if r not in self.factorised}
         return conditioned, frozenset(chosen & self.factorised.keys())
 
-    def greedy_path(self, scopes: Sequence[tuple[str, ...]]) -> tuple[list[tuple[int, ...]], float]:
-        """The cheapest variable elimination order (cheapest_path) for these scopes: its groups of tensor ids
-        (see elimination_path), and its operation count per sub-row."""
-        if not scopes:
-            return [], 0.0
-        path, cost = cheapest_path(*self._masks(scopes))
-        return path, float(cost)
-
-    def _masks(self, scopes: Sequence[tuple[str, ...]]) -> tuple[list[int], list[int]]:
-        # Integer labels (bit i is node i): sets of strings iterate in an order that changes from run to run
-        # (hash randomisation), and ties could then be broken differently in each run.
-        return [sum(1 << self.index[v] for v in scope) for scope in scopes], [self.card[v] for v in self.nodes]
-
-    def _plan(self, conditioned: frozenset[str], factorised: frozenset[str]) -> _Plan:
+    def _plan(self, conditioned: frozenset[str], factorised: frozenset[str]) -> Plan:
         key = (conditioned, factorised)
         plan = self._plans.get(key)
         if plan is None:
             with self._lock:
                 plan = self._plans.get(key)
                 if plan is None:
-                    plan = self._compile(conditioned, factorised)
+                    plan = compile_plan(self, conditioned, factorised)
                     self._plans[key] = plan
         return plan
+
+    def _reads(self, plan: Plan, nodes: Sequence[str]) -> Reads:
+        """Where to read `nodes` in `plan` (find_reads), found once per plan and tuple of nodes."""
+        key = tuple(nodes)
+        found = plan.reads.get(key)
+        if found is None:
+            found = find_reads(self, plan, key)
+            with self._lock:
+                plan.reads.setdefault(key, found)
+        return found
 
     def _simplified(self, nodes: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
         """(conditioned roots, factorised childless nodes) when `nodes` are simplified, with the enumerated roots."""
         split = {n for n in nodes if n in self.factorised}
         return frozenset(self.enumerated).union(n for n in nodes if n not in split), frozenset(split)
-
-    def _leaves(self, conditioned: frozenset[str], factorised: frozenset[str]) -> list[_Leaf]:
-        """The input tensors of the contraction with `conditioned` roots fixed and `factorised` nodes split."""
-        # A root kept in the contraction rides on its first child that has a table here (a factorised child has
-        # none: it is split into vectors); a root whose children are all factorised keeps a tensor of its own.
-        hosts: dict[str, list[str]] = {}
-        for root in self.nodes:
-            if not self.parents[root] and self.children[root] and root not in conditioned:
-                host = next((c for c in self.children[root] if c not in factorised), None)
-                if host is not None:
-                    hosts.setdefault(host, []).append(root)
-        host_of = {root: host for host, roots in hosts.items() for root in roots}
-        attached: dict[str, list[tuple[str, int, str]]] = {}
-        for child in (n for n in self.nodes if n in factorised):  # node order: the same products every run
-            for position, parent in enumerate(self.parents[child]):
-                if parent not in conditioned:
-                    attached.setdefault(host_of.get(parent, parent), []).append((child, position, parent))
-        leaves = []
-        for node in self.nodes:
-            if node in conditioned or node in factorised or node in host_of:
-                continue
-            family = (node, *self.parents[node])
-            fixed = tuple(p for p in self.parents[node] if p in conditioned)
-            table = self.moved(node, fixed)
-            free = tuple(v for v in family if v not in conditioned)
-            kind = "node" if self.children[node] else "absorbed"
-            scope = free if kind == "node" else free[1:]
-            roots = tuple((root, scope.index(root)) for root in hosts.get(node, ()))
-            factors = tuple((c, position, scope.index(p)) for c, position, p in attached.get(node, ()))
-            leaves.append(_Leaf(node, kind, scope, fixed, table, roots, factors))
-        return leaves
-
-    def _cost(self, conditioned: frozenset[str], factorised: frozenset[str]) -> float:
-        """The contraction's operation count per sub-row."""
-        return self.greedy_path([leaf.scope for leaf in self._leaves(conditioned, factorised)])[1]
-
-    def _compile(self, conditioned: frozenset[str], factorised: frozenset[str]) -> _Plan:
-        """The leaves and contraction steps with `conditioned` roots fixed and `factorised` nodes split."""
-        leaves = self._leaves(conditioned, factorised)
-        scopes = [leaf.scope for leaf in leaves]
-        steps = self._steps(scopes, len(leaves))
-        read_from = {}
-        for step in steps:
-            for i in step.inputs:
-                for axis, v in enumerate(scopes[i]):
-                    if v not in scopes[step.output] and self.children[v]:
-                        read_from.setdefault(v, (i, axis))
-        for i, leaf in enumerate(leaves):
-            if leaf.kind == "node" and leaf.node not in read_from:
-                read_from[leaf.node] = (i, 0)
-        # every tensor's value and gradient alive at once, 8 bytes each: the measure for the batch size
-        bytes_per_sub_row = 16 * sum(math.prod(self.card[v] for v in scope) for scope in scopes) + 64
-        return _Plan(
-            conditioned=tuple(n for n in self.nodes if n in conditioned),
-            factorised=tuple(n for n in self.nodes if n in factorised),
-            leaves=tuple(leaves),
-            steps=tuple(steps),
-            leaf_of={leaf.node: i for i, leaf in enumerate(leaves)},
-            read_from=read_from,
-            scopes=tuple(scopes),
-            bytes_per_sub_row=bytes_per_sub_row,
-        )
-
-    def _reads(self, plan: _Plan, nodes: Sequence[str]) -> tuple[dict[int, list[tuple[str, int | None]]], int]:
-        """Where to read the nodes of `nodes` in `plan` ({tensor: [(node, its axis, or None for an absorbed node
-        read from its own leaf)]}), and the tensors whose gradients the reads need, as a bit set: the backward
-        pass computes only those and the ones they are built from. Conditioned and factorised nodes are not read.
-
-        Each node is first placed where it is summed out (plan.read_from), which fixes the tensors that get a
-        gradient; it is then read from the smallest of those tensors that holds it. That costs no backward
-        work, and reading the joint from a tensor costs a pass over it: on benchmark cases, the reads went
-        from about a tenth of a contraction's arithmetic to a fortieth."""
-        key = tuple(nodes)
-        found = plan.reads.get(key)
-        if found is not None:
-            return found
-        absorbed = {plan.leaf_of[n] for n in nodes if n in plan.leaf_of and n not in plan.read_from}
-        first = sum(1 << i for i in absorbed | {plan.read_from[n][0] for n in nodes if n in plan.read_from})
-        # the tensors that get a gradient: the final one, and each input whose subtree holds a tensor in `first`
-        fed = [plan.steps[-1].output] if plan.steps else []
-        for step in plan.steps:
-            fed += [i for i, below in zip(step.inputs, step.below, strict=True) if first & below]
-        read_at: dict[int, list[tuple[str, int | None]]] = {}
-        for node in nodes:
-            if node in plan.read_from:
-                holding = [i for i in fed if node in plan.scopes[i]] or [plan.read_from[node][0]]
-                i = min(holding, key=lambda i: (math.prod(self.card[v] for v in plan.scopes[i]), i))
-                read_at.setdefault(i, []).append((node, plan.scopes[i].index(node)))
-            elif node in plan.leaf_of:
-                read_at.setdefault(plan.leaf_of[node], []).append((node, None))
-        found = read_at, sum(1 << i for i in read_at)
-        with self._lock:
-            plan.reads.setdefault(key, found)
-        return found
-
-    def _steps(self, scopes: list[tuple[str, ...]], n_leaves: int) -> list[_Step]:
-        """Pairwise contraction steps down to one number per sub-row; appends each step's scope to `scopes`."""
-        path = self.greedy_path(scopes)[0]
-        below = [1 << i for i in range(n_leaves)]
-        steps: list[_Step] = []
-
-        def emit(inputs: tuple[int, ...], live: list[int]) -> int:
-            needed = {v for j in live for v in scopes[j]}
-            union = dict.fromkeys(v for i in inputs for v in scopes[i])
-            out_scope = tuple(v for v in union if v in needed)
-            steps.append(self._step(inputs, len(scopes), out_scope, scopes, below))
-            scopes.append(out_scope)
-            built = 1 << (len(scopes) - 1)
-            for i in inputs:
-                built |= below[i]
-            below.append(built)
-            return len(scopes) - 1
-
-        # per path id (the leaves, then each group's result): its tensor here, where a group of k tensors takes
-        # k - 1 pairwise steps
-        where = list(range(len(scopes)))
-        live = set(where)
-        for group in path:
-            chosen = [where[i] for i in group]
-            live.difference_update(chosen)
-            acc, pending = chosen[0], chosen[1:]
-            if not pending:
-                acc = emit((acc,), list(live))
-            while pending:
-                other = pending.pop(0)
-                acc = emit((acc, other), [*live, *pending])
-            live.add(acc)
-            where.append(acc)
-        if live and not steps:
-            # One leaf over no free variable (every other node fixed or split into vectors) needs no path, but
-            # its value is a factor of P(evidence): a step of its own makes it the final tensor like any other.
-            emit(tuple(live), [])
-        if len(live) > 1 or any(scopes[i] for i in live):
-            raise AssertionError("the contraction path did not end in one number per sub-row")
-        return steps
-
-    def _step(
-        self,
-        inputs: tuple[int, ...],
-        output: int,
-        out_scope: tuple[str, ...],
-        scopes: list[tuple[str, ...]],
-        below: list[int],
-    ) -> _Step:
-        """One pairwise (or single-tensor) step and its gradients, as einsum subscripts.
-
-        numpy's einsum names axes by letter, 52 of them. The labels are the step's own, given to the variables
-        of its operands alone: a whole network needs many more (win95pts 60 in one plan, pigs hundreds), a step
-        never does unless one of its tensors alone has over 50 axes."""
-        variables = list(dict.fromkeys(v for i in inputs for v in scopes[i]))
-        if len(variables) >= len(string.ascii_letters):
-            raise ValueError(
-                f"a contraction step over {len(variables)} variables needs more than numpy einsum's 52 labels"
-            )
-        symbol = {v: string.ascii_letters[k] for k, v in enumerate(variables)}
-        batch = string.ascii_letters[len(variables)]
-
-        def term(scope: tuple[str, ...]) -> str:
-            return "".join(symbol[v] for v in scope) + batch
-
-        forward = ",".join(term(scopes[i]) for i in inputs) + "->" + term(out_scope)
-        backward = []
-        reshape: list[tuple[int, ...] | None] = []
-        for k, i in enumerate(inputs):
-            others = [scopes[j] for m, j in enumerate(inputs) if m != k]
-            present = set(out_scope).union(*others)
-            kept = tuple(v for v in scopes[i] if v in present)
-            backward.append(",".join([term(out_scope), *(term(o) for o in others)]) + "->" + term(kept))
-            # A variable summed here that only this input holds: the gradient is constant along it.
-            reshape.append(None if kept == scopes[i] else (*(self.card[v] if v in kept else 1 for v in scopes[i]), -1))
-        return _Step(
-            inputs=inputs,
-            output=output,
-            forward=forward,
-            backward=tuple(backward),
-            reshape=tuple(reshape),
-            below=tuple(below[i] for i in inputs),
-        )
 
 
 def _along(vector: np.ndarray, axis: int, ndim: int) -> np.ndarray:

@@ -4,30 +4,24 @@ from __future__ import annotations
 
 import math
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from model.inference.codes import UNKNOWN, Encoding, encode_evidence, normalised
-from model.inference.plans import Leaf, Plan, Reads, compile_plan, cost, find_reads
+from model.inference.keys import choose_plan_bits, pattern, plan_keys
+from model.inference.plans import Leaf, Plan, Reads, compile_plan, find_reads
 from model.inference.tables import Tables
 from model.network.build import DiscreteBayesianNetwork
 
 if TYPE_CHECKING:
     from model.inference.pain import PainEngine
 
-# The most plan bits (see Engine.__init__): a key is an int64, so beyond 62 candidates (pigs has 188) the 62
-# that alone shrink the contraction most.
-_PLAN_BITS = 62
 # Working memory of one contraction batch (its values and gradients): bigger batches spread the Python overhead
 # of each step over more cases; smaller ones measured no faster.
 _BATCH_BYTES = 64 * 2**20
-# Each plan's batch pays a fixed Python overhead of 1-2 ms, and each plan a compilation of about 4 ms the
-# first time; its arithmetic costs some 12 us a sub-row. A group of cases with fewer sub-rows than this joins
-# a coarser plan that other cases of the call already run (see _merged); 512 and 1024 measured slower.
-_SUB_ROWS_PER_PLAN = 256
 # A case observing more findings than this in a state that is a difference of two factorising columns expands
 # only this many (2**_EXPANDED_FINDINGS terms); and it is computed without the expansion when its terms add up
 # to more than _CANCELLATION times its answer: the answer then keeps at least 16 - 4 - 2 digits (the terms' own
@@ -65,22 +59,8 @@ class Engine(Tables, Encoding):
     def __init__(self, network: DiscreteBayesianNetwork):
         super().__init__(network)
         self._state_index = {node: {s: i for i, s in enumerate(states)} for node, states in self.states.items()}
-        # A root with one child, or a childless node with one parent, never widens the contraction.
-        splittable = [n for n in self.nodes if not self.parents[n] and len(self.children[n]) >= 2]
-        splittable_leaves = [n for n in self.factorised if len(self.parents[n]) >= 2]
-        every_root = frozenset(splittable)
-        base = cost(self, every_root, frozenset())
-        self.enumerated: tuple[str, ...] = tuple(
-            r for r in splittable if cost(self, every_root - {r}, frozenset()) > self.card[r] * base
-        )
-        # The plan bits: every root that can be fixed and every childless node that can be split, so that an
-        # observed root is always fixed and an unknown or factorising finding never couples its parents. Ordered
-        # by how much each alone shrinks the contraction (most first): _merged gives up the last ones first.
-        candidates = [r for r in splittable if r not in self.enumerated] + splittable_leaves
-        alone = {c: cost(self, *self._simplified([c])) for c in candidates}
-        ranked = sorted(candidates, key=lambda c: (alone[c], self.index[c]))
-        self.plan_bits: tuple[str, ...] = tuple(ranked[:_PLAN_BITS])
-        self._plans: dict[tuple[frozenset[str], frozenset[str]], Plan] = {}
+        self.enumerated, self.plan_bits = choose_plan_bits(self)
+        self._plans: dict[int, Plan] = {}
         self._lock = threading.Lock()
 
     @property
@@ -171,26 +151,11 @@ class Engine(Tables, Encoding):
         Factorised, for findings among the plan bits that are not asked for)."""
         n = codes.shape[0]
         joint = np.zeros((n, width))
-        keys = np.zeros(n, dtype=np.int64)
-        required = np.zeros(n, dtype=np.int64)  # bits a case must keep: a cumulative code needs its node split
-        for bit, node in enumerate(self.plan_bits):
-            column = codes[:, self.index[node]].astype(np.int64)
-            if node in self.factorised:
-                simple = self.factorised[node].rank1[column]
-                if node in nodes:
-                    simple &= column != UNKNOWN
-                required |= (column >= self.card[node]).astype(np.int64) << bit
-            else:
-                simple = column != UNKNOWN
-            keys |= simple.astype(np.int64) << bit
-        sub_rows = np.ones(n)
-        for root in self.enumerated:
-            sub_rows[codes[:, self.index[root]] == UNKNOWN] *= self.card[root]
-        keys = _merged(keys, sub_rows, len(self.plan_bits), _SUB_ROWS_PER_PLAN, required)
+        keys = plan_keys(self, self.enumerated, self.plan_bits, codes, nodes)
         order = np.argsort(keys, kind="stable")
         bounds = np.flatnonzero(np.diff(keys[order])) + 1
         for rows in np.split(order, bounds) if n else ():
-            plan = self._plan(*self._pattern(int(keys[rows[0]])))
+            plan = self._plan(int(keys[rows[0]]))
             self._run_plan(plan, codes, rows, nodes, joint)
         return joint
 
@@ -395,20 +360,14 @@ class Engine(Tables, Encoding):
 
     # --------------------------------------------------------------------------------------- compiling
 
-    def _pattern(self, key: int) -> tuple[frozenset[str], frozenset[str]]:
-        """(conditioned roots, factorised childless nodes) of the plan that a key of plan bits names."""
-        chosen = {node for bit, node in enumerate(self.plan_bits) if key >> bit & 1}
-        conditioned = frozenset(self.enumerated) | {r for r in chosen if r not in self.factorised}
-        return conditioned, frozenset(chosen & self.factorised.keys())
-
-    def _plan(self, conditioned: frozenset[str], factorised: frozenset[str]) -> Plan:
-        key = (conditioned, factorised)
+    def _plan(self, key: int) -> Plan:
+        """The plan that a key of plan bits names, compiled the first time it is met."""
         plan = self._plans.get(key)
         if plan is None:
             with self._lock:
                 plan = self._plans.get(key)
                 if plan is None:
-                    plan = compile_plan(self, conditioned, factorised)
+                    plan = compile_plan(self, *pattern(self, self.enumerated, self.plan_bits, key))
                     self._plans[key] = plan
         return plan
 
@@ -422,38 +381,10 @@ class Engine(Tables, Encoding):
                 plan.reads.setdefault(key, found)
         return found
 
-    def _simplified(self, nodes: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
-        """(conditioned roots, factorised childless nodes) when `nodes` are simplified, with the enumerated roots."""
-        split = {n for n in nodes if n in self.factorised}
-        return frozenset(self.enumerated).union(n for n in nodes if n not in split), frozenset(split)
-
 
 def _along(vector: np.ndarray, axis: int, ndim: int) -> np.ndarray:
     """A (states, sub-rows) vector shaped to multiply a tensor of `ndim` axes, case axis last, along `axis`."""
     return vector.reshape((1,) * axis + (vector.shape[0],) + (1,) * (ndim - axis - 2) + (-1,))
-
-
-def _merged(
-    keys: np.ndarray, sub_rows: np.ndarray, bits: int, least: float, required: np.ndarray | None = None
-) -> np.ndarray:
-    """The plan keys with small groups of cases moved to coarser plans that the call runs anyway.
-
-    A key's bit says that its plan may simplify that node. From the last bit chosen (the least useful) to the
-    first: a group with fewer than `least` sub-rows whose key has the bit, while the same key without it also
-    has cases, joins that group. Bits are only ever cleared, so a case never runs on a plan that simplifies a
-    node it does not allow to; the coarser plan does a little more arithmetic per case, and the call runs,
-    and may have to compile, one plan fewer. A lone group stays as it is: nothing would share its plan. A case
-    keeps the bits of `required` (its evidence can only be computed with those nodes simplified).
-    """
-    for bit in reversed(range(bits)):
-        groups, inverse = np.unique(keys, return_inverse=True)
-        size = np.bincount(inverse, weights=sub_rows, minlength=len(groups))
-        coarser = groups & ~(1 << bit)
-        move = ((size < least) & (groups != coarser) & np.isin(coarser, groups))[inverse]
-        if required is not None:
-            move &= (required >> bit & 1) == 0
-        keys = np.where(move, keys & ~(1 << bit), keys)
-    return keys
 
 
 @cache

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 from collections.abc import Sequence
 from functools import cache
@@ -11,17 +10,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from model.inference.codes import UNKNOWN, Encoding, encode_evidence, normalised
+from model.inference.execute import run_plan
 from model.inference.keys import choose_plan_bits, pattern, plan_keys
-from model.inference.plans import Leaf, Plan, Reads, compile_plan, find_reads
+from model.inference.plans import Plan, Reads, compile_plan, find_reads
 from model.inference.tables import Tables
 from model.network.build import DiscreteBayesianNetwork
 
 if TYPE_CHECKING:
     from model.inference.pain import PainEngine
 
-# Working memory of one contraction batch (its values and gradients): bigger batches spread the Python overhead
-# of each step over more cases; smaller ones measured no faster.
-_BATCH_BYTES = 64 * 2**20
 # A case observing more findings than this in a state that is a difference of two factorising columns expands
 # only this many (2**_EXPANDED_FINDINGS terms); and it is computed without the expansion when its terms add up
 # to more than _CANCELLATION times its answer: the answer then keeps at least 16 - 4 - 2 digits (the terms' own
@@ -156,209 +153,8 @@ class Engine(Tables, Encoding):
         bounds = np.flatnonzero(np.diff(keys[order])) + 1
         for rows in np.split(order, bounds) if n else ():
             plan = self._plan(int(keys[rows[0]]))
-            self._run_plan(plan, codes, rows, nodes, joint)
+            run_plan(self, plan, self._reads(plan, nodes), codes, rows, nodes, joint)
         return joint
-
-    def _run_plan(
-        self,
-        plan: Plan,
-        codes: np.ndarray,
-        rows: np.ndarray,
-        nodes: Sequence[str],
-        joint: np.ndarray,
-    ) -> None:
-        sub_rows, fixed = self._expand(plan, codes, rows)
-        batch = max(16, _BATCH_BYTES // plan.bytes_per_sub_row)
-        for start in range(0, len(sub_rows), batch):
-            part = slice(start, start + batch)
-            case = sub_rows[part]
-            found = self._contract(plan, codes[case], {root: v[part] for root, v in fixed.items()}, nodes)
-            # The sub-rows of one case are adjacent: sum each run, then add it to the case's row.
-            starts = np.flatnonzero(np.r_[True, case[1:] != case[:-1]])
-            joint[case[starts]] += np.add.reduceat(found, starts, axis=0)
-
-    def _expand(self, plan: Plan, codes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """One sub-row per combination of states of the plan's unobserved conditioned roots."""
-        sub_rows = rows
-        values = {root: codes[rows, self.index[root]].astype(np.intp) for root in plan.conditioned}
-        for root in plan.conditioned:
-            unknown = values[root] == UNKNOWN
-            if not unknown.any():
-                continue
-            repeats = np.where(unknown, self.card[root], 1)
-            starts = np.cumsum(repeats) - repeats
-            sub_rows = np.repeat(sub_rows, repeats)
-            values = {r: np.repeat(v, repeats) for r, v in values.items()}
-            offset = np.arange(len(sub_rows)) - np.repeat(starts, repeats)
-            values[root] = np.where(np.repeat(unknown, repeats), offset, values[root])
-        return sub_rows, values
-
-    def _contract(
-        self, plan: Plan, codes: np.ndarray, fixed: dict[str, np.ndarray], nodes: Sequence[str]
-    ) -> np.ndarray:
-        """(sub-rows, 1 + states of `nodes`): P(evidence), then each node's P(node = state, evidence)."""
-        s = len(codes)
-        weight = np.ones(s)
-        for root in plan.conditioned:
-            weight *= self.tables[root][fixed[root]]
-        for node in plan.factorised:
-            state = codes[:, self.index[node]]
-            factor = self.factorised[node]
-            weight *= factor.scale[state]
-            for parent, vectors in zip(self.parents[node], factor.vectors, strict=True):
-                if parent in fixed:
-                    weight *= vectors[state, fixed[parent]]
-        lam = self._evidence(codes)
-        values: list[np.ndarray | None] = [self._leaf_value(leaf, codes, fixed, lam) for leaf in plan.leaves]
-        for step in plan.steps:
-            values.append(np.einsum(step.forward, *(values[i] for i in step.inputs)))
-        z = values[-1] if plan.steps else np.ones(s)  # no steps: no leaves, everything is in `weight`
-        read_at, wanted = self._reads(plan, nodes)
-        found = np.empty((s, 1 + sum(self.card[node] for node in nodes)))
-        found[:, 0] = z
-        blocks, at = {}, 1
-        for node in nodes:
-            blocks[node] = found[:, at : at + self.card[node]]
-            at += self.card[node]
-
-        def read(i: int, grad: np.ndarray) -> None:
-            """The joints of the nodes read from tensor i, given its gradient."""
-            for node, axis in read_at.get(i, ()):
-                if axis is None:  # an absorbed node, from its own leaf
-                    leaf = plan.leaves[i]
-                    factors = self._factors(leaf, codes, lam)
-                    blocks[node][:] = self._absorbed_joint(leaf, grad, fixed, lam.get(node), factors)
-                    continue
-                # the sum of T * dZ/dT over every axis but the node's and the case axis, in one pass
-                axes = list(range(values[i].ndim))
-                blocks[node][:] = np.einsum(values[i], axes, grad, axes, [axis, axes[-1]]).T
-
-        grads: list[np.ndarray | None] = [None] * len(values)
-        if plan.steps:
-            grads[-1] = np.ones(s)
-        # Each tensor is the input of one step, so its gradient is complete once that step is passed back: its
-        # nodes are read then, and values and gradients are dropped as soon as nothing further down needs them.
-        for step in reversed(plan.steps):
-            g, grads[step.output] = grads[step.output], None
-            for k, i in enumerate(step.inputs):
-                if g is None or not wanted & step.below[k]:
-                    continue
-                others = [values[j] for m, j in enumerate(step.inputs) if m != k]
-                grad = np.einsum(step.backward[k], g, *others)
-                if step.reshape[k] is not None:
-                    grad = np.broadcast_to(grad.reshape(step.reshape[k]), values[i].shape)
-                read(i, grad)
-                if i >= len(plan.leaves):
-                    grads[i] = grad  # passed on down at its own step
-            for i in step.inputs:
-                values[i] = None
-        for node in nodes:
-            if node in plan.conditioned:
-                blocks[node][:] = 0.0
-                blocks[node][np.arange(s), fixed[node]] = z
-            elif node in plan.factorised:
-                # only observed nodes are factorised when their marginal is asked for
-                blocks[node][:] = 0.0
-                blocks[node][np.arange(s), codes[:, self.index[node]]] = z
-        found *= weight[:, None]
-        return found
-
-    def _evidence(self, codes: np.ndarray) -> dict[str, np.ndarray]:
-        """{observed node: (states, sub-rows) evidence vectors}: one-hot where observed, ones where not."""
-        observed = np.flatnonzero((codes != UNKNOWN).any(axis=0))
-        if not observed.size:
-            return {}
-        node_of = np.repeat(observed, [self.card[self.nodes[j]] for j in observed])
-        state_of = np.concatenate([np.arange(self.card[self.nodes[j]]) for j in observed])
-        column = codes[:, node_of]
-        vectors = np.ascontiguousarray(((column == state_of) | (column == UNKNOWN)).T, dtype=np.float64)
-        bounds = np.cumsum([0] + [self.card[self.nodes[j]] for j in observed])
-        return {self.nodes[j]: vectors[a:b] for j, a, b in zip(observed, bounds, bounds[1:], strict=False)}
-
-    def _leaf_value(
-        self, leaf: Leaf, codes: np.ndarray, fixed: dict[str, np.ndarray], evidence: dict[str, np.ndarray]
-    ) -> np.ndarray:
-        """The leaf tensor for these sub-rows, case axis last: its table times its node's evidence vector (summed
-        over the node for an absorbed leaf), times its factors (see _factors)."""
-        s = len(codes)
-        lam = evidence.get(leaf.node)
-        table = self._gather(leaf, fixed) if leaf.conditioned else leaf.table[..., None]
-        owned = True  # whether `value` is a fresh array, to be multiplied in place
-        if leaf.kind == "absorbed":
-            if lam is None and leaf.node in self.unnormalised:
-                lam = np.ones((table.shape[0], s))  # summed like a seen node's, for the columns' own sums
-            if lam is None:
-                value = np.ones((*table.shape[1:-1], s))
-            elif leaf.conditioned:
-                value = np.einsum("s...n,sn->...n", table, lam)
-            else:
-                flat = leaf.table.reshape(leaf.table.shape[0], -1)
-                value = (flat.T @ lam).reshape((*leaf.table.shape[1:], s))
-        elif lam is not None:
-            lam = lam.reshape((lam.shape[0], *(1,) * (table.ndim - 2), s))
-            value = np.multiply(table, lam, out=table) if leaf.conditioned else table * lam
-        elif leaf.conditioned:
-            value = table
-        else:
-            value, owned = np.broadcast_to(table, (*table.shape[:-1], s)), False
-        for axis, vector in self._factors(leaf, codes, evidence).items():
-            vector = _along(vector, axis, value.ndim)
-            value = np.multiply(value, vector, out=value) if owned else value * vector
-            owned = True
-        return value
-
-    def _factors(self, leaf: Leaf, codes: np.ndarray, evidence: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
-        """The vectors that multiply a leaf's table besides its node's evidence, {axis of its scope: (states,
-        sub-rows)}: the prior times the evidence vector of each root it hosts, and each attached vector.
-
-        Every read of the leaf's contents goes through here, so the value and the joint read from it (see
-        _absorbed_joint) multiply the same numbers. Vectors along one axis are multiplied together first: one
-        pass over the table per axis."""
-        along: dict[int, np.ndarray] = {}
-        for root, axis in leaf.roots:
-            along[axis] = self.tables[root][:, None] * evidence.get(root, 1.0)
-        for child, position, axis in leaf.attached:
-            vector = self.factorised[child].vectors[position][codes[:, self.index[child]]].T
-            along[axis] = along[axis] * vector if axis in along else vector
-        return along
-
-    def _gather(self, leaf: Leaf, fixed: dict[str, np.ndarray]) -> np.ndarray:
-        """The leaf's table at each sub-row's states of its conditioned parents (its trailing axes), case axis last.
-
-        One np.take over the table seen as (free states, conditioned states): a single pass that writes the
-        result with the case axis contiguous."""
-        free = leaf.table.shape[: leaf.table.ndim - len(leaf.conditioned)]
-        flat = np.zeros(len(next(iter(fixed.values()))), dtype=np.intp)
-        for parent in leaf.conditioned:
-            flat *= self.card[parent]
-            flat += fixed[parent]
-        return np.take(leaf.table.reshape(math.prod(free), -1), flat, axis=1).reshape((*free, -1))
-
-    def _absorbed_joint(
-        self,
-        leaf: Leaf,
-        grad: np.ndarray,
-        fixed: dict[str, np.ndarray],
-        lam: np.ndarray | None,
-        factors: dict[int, np.ndarray],
-    ) -> np.ndarray:
-        """P(an absorbed node = state, evidence) per sub-row, (sub-rows, states), from its leaf's gradient.
-
-        The leaf's value is the sum over the node's states of table * evidence * factors; the joint is each
-        state's term of that sum times the gradient, summed over the leaf's scope. The factors (the priors of
-        the roots the leaf hosts, and attached vectors) go with the gradient: they hold no axis of the node."""
-        s = grad.shape[-1]
-        for axis, vector in factors.items():
-            grad = grad * _along(vector, axis, grad.ndim)
-        if leaf.conditioned:
-            table = self._gather(leaf, fixed)
-            joint = np.einsum("spn,pn->ns", table.reshape(table.shape[0], -1, s), np.reshape(grad, (-1, s)))
-        else:
-            flat = leaf.table.reshape(leaf.table.shape[0], -1)
-            joint = (flat @ np.reshape(grad, (flat.shape[1], s))).T
-        return joint if lam is None else joint * lam.T
-
-    # --------------------------------------------------------------------------------------- compiling
 
     def _plan(self, key: int) -> Plan:
         """The plan that a key of plan bits names, compiled the first time it is met."""
@@ -380,11 +176,6 @@ class Engine(Tables, Encoding):
             with self._lock:
                 plan.reads.setdefault(key, found)
         return found
-
-
-def _along(vector: np.ndarray, axis: int, ndim: int) -> np.ndarray:
-    """A (states, sub-rows) vector shaped to multiply a tensor of `ndim` axes, case axis last, along `axis`."""
-    return vector.reshape((1,) * axis + (vector.shape[0],) + (1,) * (ndim - axis - 2) + (-1,))
 
 
 @cache

@@ -1,4 +1,57 @@
-"""The compiled exact engine: the network's CPDs as arrays, and exact marginals for a whole batch of cases."""
+"""The compiled exact engine: exact marginals of a discrete Bayesian network for a whole batch of cases.
+
+The answer is a sum of products of the CPDs, contracted for all cases at once (numpy einsum with the case axis
+last, in a variable elimination order), and one backward pass through the same contraction gives every node's
+joint with the evidence. Each case's evidence decides how its contraction may be simplified, and so its plan.
+The work is split as contraction libraries split it (opt_einsum's contract.py and paths.py), one idea a module:
+
+    codes.py     evidence as arrays of state indices, and joints made conditional
+    tables.py    what is compiled from the CPDs once: the tables, which columns factorise, the columns' sums
+    keys.py      which plan each case runs: the plan bits, a case's key, small groups merged into coarser plans
+    plans.py     compiling a plan: its leaves, steps and reads
+    paths.py     the order in which a plan contracts its tensors
+    execute.py   running a plan on a batch of sub-rows, forward and backward
+    engine.py    the Engine: a call checked, findings expanded, cases grouped by plan, plans compiled once
+
+The terms, defined here once for all of them:
+
+case: one row of the evidence array: per node the index of its observed state, or UNKNOWN.
+plan: one contraction of the tables, compiled the first time a case needs it: which roots it conditions and
+    which childless nodes it factorises (its pattern), its leaves and steps, and where it reads each node.
+plan bit: a node that a plan may simplify: a root with two or more children that is not enumerated, which may
+    be conditioned, or a childless node with two or more parents, which may be factorised (a node of one child
+    or one parent never widens the contraction). An engine has at most 62, the most useful first. A case's key
+    has the bit of each node its evidence allows to be simplified and names its plan; cases of one key run
+    together, and a group too small to be worth its own plan gives up bits, the least useful first, to join a
+    coarser plan that the call runs anyway.
+conditioned: a root fixed per sub-row rather than summed in the contraction (fewer, smaller tensors): an
+    observed root of two or more children at its state, when its plan bit is set, and an enumerated root at
+    each of its states in turn. A root neither conditioned nor hosted is a tensor of its own.
+enumerated: a root conditioned in every plan, because keeping it in the contraction costs more than running
+    the contraction once per state.
+sub-row: one row of a contraction: a case with each of its unobserved enumerated roots at one state, weighted
+    by the priors of its conditioned roots. A case is one sub-row per combination of those states, summed back.
+factorised: a childless node split into one vector per parent, because its column for the case's code is a
+    product of such vectors (tables.Factorised): unknown where its columns sum to 1, observed in such a state
+    (the lowest state of a noisy-MAX table), or a term of an expanded finding. It couples none of its parents:
+    each vector multiplies the leaf that holds that parent, or the sub-row's weight where the parent is
+    conditioned.
+absorbed: a childless node that is not factorised: its table summed against its evidence vector (unobserved,
+    to its columns' sums: 1 in a true table), a leaf over its free parents alone.
+expanded finding: a finding observed in a state whose column does not factorise but is a difference of two
+    cumulative columns that do (any state of a noisy-MAX table: P(<= s) - P(<= s - 1)); the case is the
+    signed sum of two cases, each of which factorises the finding (Engine._expanded_joint).
+host: the leaf of a root's first child that has one (a factorised child has none); a root kept in the
+    contraction has no tensor of its own, and its prior times its evidence vector multiplies its host's table.
+leaf: one input tensor of a plan, case axis last: a node's table times its evidence vector (summed over the node
+    if it is absorbed), its conditioned parents' axes gathered per sub-row, times the vectors of the roots it
+    hosts and of the factorised nodes attached to it (plans.Leaf).
+step: one einsum of a plan, pairwise (or of one tensor), in the order of the cheapest elimination path, with
+    the subscripts of its gradients (plans.Step).
+read: where a node's joint with the evidence is taken: any tensor T that holds the node gives the joint of its
+    scope as T * dZ/dT, Z being P(evidence) per sub-row; the backward pass computes only the gradients that
+    the reads need (plans.find_reads).
+"""
 
 from __future__ import annotations
 
@@ -31,26 +84,12 @@ class Engine(Tables, Encoding):
     """Exact marginals of a discrete Bayesian network for a batch of cases, each with its own evidence.
 
     Built once from the network's CPDs; the arrays are read-only afterwards, and the only state that grows
-    is a memo of compiled contraction plans (pure functions of the evidence pattern, built under a lock),
-    so one engine can serve many threads. Evidence is a (cases, nodes) integer array of state indices with
-    UNKNOWN (-1) for an unobserved node; `encode` builds it from {node: state} mappings. Any node may be
-    observed and any node's marginal asked for.
+    is memos of compiled contraction plans and of what they read (pure functions of the evidence pattern,
+    built under a lock), so one engine can serve many threads. Evidence is a (cases, nodes) integer array of
+    state indices with UNKNOWN (-1) for an unobserved node; `encode` builds it from {node: state} mappings. Any
+    node may be observed and any node's marginal asked for.
 
-    How it is exact and fast. The answer is a sum of products of the CPDs, contracted for all cases at once
-    (numpy einsum with the case axis last, in a variable elimination order), and one backward pass through the
-    same contraction gives every node's joint with the evidence. Each case's structure decides its plan:
-    - a node without children is summed against its evidence vector (unobserved, to its columns' sums: 1 in a
-      true table); unobserved, or observed in a state whose column is a product of one vector per parent (the
-      lowest state of a noisy-MAX table), it becomes those vectors and couples nothing; observed in a state
-      that is a difference of two such columns (any state of a noisy-MAX table: P(<= s) - P(<= s - 1)), the
-      case is the signed sum of two cases that each observe one of them (_expanded_joint);
-    - an observed root with two or more children is fixed for that case (fewer, smaller tensors); unobserved,
-      it stays in the contraction, or, if that costs more than running the contraction once per state, the
-      case is split into one sub-row per state, weighted by the prior, and summed back;
-    - any other root rides on the table of its first child that has one (a tensor of its own if none has).
-    Every such root and childless node is a plan bit (plan_bits): the bits a case allows key its plan; cases of
-    one plan run together, and a group too small to be worth its own plan joins a coarser one (_merged).
-    A plan contracts in a greedy variable elimination order (cheapest_path), found when it is first met.
+    How it is exact and fast, in the terms it uses (plan, sub-row, factorised, ...): the module's docstring.
     """
 
     def __init__(self, network: DiscreteBayesianNetwork):
@@ -64,8 +103,6 @@ class Engine(Tables, Encoding):
     def plans_compiled(self) -> int:
         """How many contraction plans this engine has compiled so far (one per evidence pattern met)."""
         return len(self._plans)
-
-    # --------------------------------------------------------------------------------------- inference
 
     def marginals(self, codes: np.ndarray, nodes: Sequence[str]) -> dict[str, np.ndarray]:
         """{node: (cases, states) array of P(node = state | the case's evidence)} for each node in `nodes`.

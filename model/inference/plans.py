@@ -127,7 +127,8 @@ def _leaves(tables: Tables, conditioned: frozenset[str], factorised: frozenset[s
 
 
 def cost(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str]) -> float:
-    """The contraction's operation count per sub-row."""
+    """The operation count per sub-row of the contraction with `conditioned` roots fixed and `factorised` nodes
+    split, without compiling it: what choosing the plan bits compares."""
     return greedy_path(tables, [leaf.scope for leaf in _leaves(tables, conditioned, factorised)])[1]
 
 

@@ -3,8 +3,8 @@
 Each case is expanded into its sub-rows, and each batch of sub-rows builds the plan's leaves from the tables and
 the evidence, runs its steps forward to P(evidence) per sub-row, and passes the gradient back only as far as the
 reads need, reading each node's joint with the evidence off the tensor that holds it (the terms are defined in
-engine.py's docstring). Nothing here is compiled or kept: the plan (plans.py) holds all the structure, and this is
-the hot path, so it does no more Python work per batch than the plan's steps need.
+engine.py's docstring). Nothing here is compiled or kept: the plan (plans.py) holds all the structure, found once,
+and this is the hot path.
 """
 
 from __future__ import annotations
@@ -233,9 +233,6 @@ def _absorbed_joint(
         flat = leaf.table.reshape(leaf.table.shape[0], -1)
         joint = (flat @ np.reshape(grad, (flat.shape[1], s))).T
     return joint if lam is None else joint * lam.T
-
-
-# --------------------------------------------------------------------------------------- compiling
 
 
 def _along(vector: np.ndarray, axis: int, ndim: int) -> np.ndarray:

@@ -15,12 +15,8 @@ from hypothesis import strategies as st
 
 from model.cases.evidence import evidence_from_case
 from model.cases.fields import FIELD_NAMES
-from model.inference.engine import (
-    UNKNOWN,
-    Engine,
-    _merged,
-    load_engine,
-)
+from model.inference.engine import UNKNOWN, Engine, load_engine
+from model.inference.keys import merged_keys
 from model.inference.paths import CHEAP_PATH, ELIMINATION_RULES, cheapest_path, elimination_path
 from model.inference.reference import (
     marginals,
@@ -215,13 +211,13 @@ def test_an_engine_of_another_network_equals_pgmpy(data: st.DataObject) -> None:
 
 def test_small_groups_join_coarser_plans_that_the_call_runs_anyway() -> None:
     keys = np.array([0b11] * 3 + [0b01] * 20 + [0b10] * 4 + [0b00] * 2)
-    merged = _merged(keys, np.ones(len(keys)), bits=2, least=10)
+    merged = merged_keys(keys, np.ones(len(keys)), bits=2, least=10)
     assert merged.tolist() == [0b01] * 23 + [0b00] * 6
     # sub-rows count, not cases: one case of 11 sub-rows is a group big enough to keep its plan
-    assert _merged(np.array([1, 0, 0]), np.array([11.0, 1, 1]), bits=1, least=10).tolist() == [1, 0, 0]
-    assert _merged(np.array([1, 0, 0]), np.ones(3), bits=1, least=10).tolist() == [0, 0, 0]
+    assert merged_keys(np.array([1, 0, 0]), np.array([11.0, 1, 1]), bits=1, least=10).tolist() == [1, 0, 0]
+    assert merged_keys(np.array([1, 0, 0]), np.ones(3), bits=1, least=10).tolist() == [0, 0, 0]
     # a lone group, however small, has nothing to join
-    assert _merged(np.array([0b11]), np.ones(1), bits=2, least=10).tolist() == [0b11]
+    assert merged_keys(np.array([0b11]), np.ones(1), bits=2, least=10).tolist() == [0b11]
 
 
 @settings(max_examples=200, deadline=None)
@@ -232,7 +228,7 @@ def test_small_groups_join_coarser_plans_that_the_call_runs_anyway() -> None:
 )
 def test_merging_only_ever_gives_up_simplifications(keys: list[int], sub_rows: list[float], least: int) -> None:
     before = np.array(keys)
-    after = _merged(before, np.array(sub_rows[: len(keys)]), bits=5, least=least)
+    after = merged_keys(before, np.array(sub_rows[: len(keys)]), bits=5, least=least)
     assert not (after & ~before).any()  # no case runs on a plan that simplifies what it does not allow
     assert set(after.tolist()) <= set(before.tolist())  # only plans the call would run anyway
     assert len(set(after.tolist())) <= len(set(before.tolist()))
@@ -284,7 +280,7 @@ from model.inference.engine import load_engine
 engine = load_engine()
 shapes = []
 for key in range(64):
-    plan = engine._plan(*engine._pattern(key))
+    plan = engine._plan(key)
     shapes.append([(leaf.node, leaf.scope, leaf.roots, leaf.attached) for leaf in plan.leaves])
     shapes.append([step.forward for step in plan.steps])
 print(hashlib.sha256(repr(shapes).encode()).hexdigest())

@@ -158,7 +158,7 @@ def test_a_noisy_max_finding_seen_in_any_state_is_a_difference_of_two_factorised
     monkeypatch.setattr("model.inference.engine._CANCELLATION", cancellation)
     model = noisy_max_network()
     engine = Engine(model)
-    assert engine._factorised["F"].expands.tolist() == [False, True, True]
+    assert engine.factorised["F"].expands.tolist() == [False, True, True]
     evidences = [{"F": f, "G": g} for f in range(3) for g in range(3)] + [{"F": 2, "R": 1}, {"G": 1, "S": 2}]
     codes = np.full((len(evidences), len(engine.nodes)), UNKNOWN, dtype=np.int16)
     for row, evidence in enumerate(evidences):

@@ -47,6 +47,22 @@ def test_every_layer_imports_only_the_layers_before_it() -> None:
     assert checked >= 30, "the layers hold the package's modules"
 
 
+# The compiled engine's modules (model/inference/engine.py's docstring), each one idea: a module may import only
+# the ones before it, so that evidence codes, tables, plans and paths know nothing of how plans are chosen or run.
+ENGINE = ("codes", "paths", "tables", "plans", "keys", "execute", "engine")
+
+
+def test_the_engines_modules_import_only_the_ones_before_them() -> None:
+    for i, name in enumerate(ENGINE):
+        path = ROOT / "model" / "inference" / f"{name}.py"
+        found = set()
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("model.inference."):
+                found.add(node.module.split(".")[2])
+        later = found & set(ENGINE[i:])
+        assert not later, f"model/inference/{name}.py imports {sorted(later)}, which come after it"
+
+
 def test_the_model_never_imports_the_app() -> None:
     for path in sorted((ROOT / "model").rglob("*.py")):
         assert "app" not in imported(path), path.relative_to(ROOT)

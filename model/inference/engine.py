@@ -1,35 +1,77 @@
-"""The compiled exact engine: the network's CPDs as arrays, and exact marginals for a whole batch of cases."""
+"""The compiled exact engine: exact marginals of a discrete Bayesian network for a whole batch of cases.
+
+The answer is a sum of products of the CPDs, contracted for all cases at once (numpy einsum with the case axis
+last, in a variable elimination order), and one backward pass through the same contraction gives every node's
+joint with the evidence. Each case's evidence decides how its contraction may be simplified, and so its plan.
+The work is split as contraction libraries split it (opt_einsum's contract.py and paths.py), one idea a module:
+
+    codes.py     evidence as arrays of state indices, and joints made conditional
+    tables.py    what is compiled from the CPDs once: the tables, which columns factorise, the columns' sums
+    keys.py      which plan each case runs: the plan bits, a case's key, small groups merged into coarser plans
+    plans.py     compiling a plan: its leaves, steps and reads
+    paths.py     the order in which a plan contracts its tensors
+    execute.py   running a plan on a batch of sub-rows, forward and backward
+    engine.py    the Engine: a call checked, findings expanded, cases grouped by plan, plans compiled once
+
+The terms, defined here once for all of them:
+
+case: one row of the evidence array: per node the index of its observed state, or UNKNOWN.
+plan: one contraction of the tables, compiled the first time a case needs it: which roots it conditions and
+    which childless nodes it factorises (its pattern), its leaves and steps, and where it reads each node.
+plan bit: a node that a plan may simplify: a root with two or more children that is not enumerated, which may
+    be conditioned, or a childless node with two or more parents, which may be factorised (a node of one child
+    or one parent never widens the contraction). An engine has at most 62, the most useful first. A case's key
+    has the bit of each node its evidence allows to be simplified and names its plan; cases of one key run
+    together, and a group too small to be worth its own plan gives up bits, the least useful first, to join a
+    coarser plan that the call runs anyway.
+conditioned: a root fixed per sub-row rather than summed in the contraction (fewer, smaller tensors): an
+    observed root of two or more children at its state, when its plan bit is set, and an enumerated root at
+    each of its states in turn. A root neither conditioned nor hosted is a tensor of its own.
+enumerated: a root conditioned in every plan, because keeping it in the contraction costs more than running
+    the contraction once per state.
+sub-row: one row of a contraction: a case with each of its unobserved enumerated roots at one state, weighted
+    by the priors of its conditioned roots. A case is one sub-row per combination of those states, summed back.
+factorised: a childless node split into one vector per parent, because its column for the case's code is a
+    product of such vectors (tables.Factorised): unknown where its columns sum to 1, observed in such a state
+    (the lowest state of a noisy-MAX table), or a term of an expanded finding. It couples none of its parents:
+    each vector multiplies the leaf that holds that parent, or the sub-row's weight where the parent is
+    conditioned.
+absorbed: a childless node that is not factorised: its table summed against its evidence vector (unobserved,
+    to its columns' sums: 1 in a true table), a leaf over its free parents alone.
+expanded finding: a finding observed in a state whose column does not factorise but is a difference of two
+    cumulative columns that do (any state of a noisy-MAX table: P(<= s) - P(<= s - 1)); the case is the
+    signed sum of two cases, each of which factorises the finding (Engine._expanded_joint).
+host: the leaf of a root's first child that has one (a factorised child has none); a root kept in the
+    contraction has no tensor of its own, and its prior times its evidence vector multiplies its host's table.
+leaf: one input tensor of a plan, case axis last: a node's table times its evidence vector (summed over the node
+    if it is absorbed), its conditioned parents' axes gathered per sub-row, times the vectors of the roots it
+    hosts and of the factorised nodes attached to it (plans.Leaf).
+step: one einsum of a plan, pairwise (or of one tensor), in the order of the cheapest elimination path, with
+    the subscripts of its gradients (plans.Step).
+read: where a node's joint with the evidence is taken: any tensor T that holds the node gives the joint of its
+    scope as T * dZ/dT, Z being P(evidence) per sub-row; the backward pass computes only the gradients that
+    the reads need (plans.find_reads).
+"""
 
 from __future__ import annotations
 
-import math
-import string
 import threading
-from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
 from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from model.inference.paths import cheapest_path
+from model.inference.codes import UNKNOWN, Encoding, encode_evidence, normalised
+from model.inference.execute import run_plan
+from model.inference.keys import choose_plan_bits, pattern, plan_keys
+from model.inference.plans import Plan, Reads, compile_plan, find_reads
+from model.inference.tables import Tables
 from model.network.build import DiscreteBayesianNetwork
 
 if TYPE_CHECKING:
     from model.inference.pain import PainEngine
 
-UNKNOWN = -1
-# The most plan bits (see Engine.__init__): a key is an int64, so beyond 62 candidates (pigs has 188) the 62
-# that alone shrink the contraction most.
-_PLAN_BITS = 62
-# Working memory of one contraction batch (its values and gradients): bigger batches spread the Python overhead
-# of each step over more cases; smaller ones measured no faster.
-_BATCH_BYTES = 64 * 2**20
-_RANK1_TOLERANCE = 1e-12
-# Each plan's batch pays a fixed Python overhead of 1-2 ms, and each plan a compilation of about 4 ms the
-# first time; its arithmetic costs some 12 us a sub-row. A group of cases with fewer sub-rows than this joins
-# a coarser plan that other cases of the call already run (see _merged); 512 and 1024 measured slower.
-_SUB_ROWS_PER_PLAN = 256
 # A case observing more findings than this in a state that is a difference of two factorising columns expands
 # only this many (2**_EXPANDED_FINDINGS terms); and it is computed without the expansion when its terms add up
 # to more than _CANCELLATION times its answer: the answer then keeps at least 16 - 4 - 2 digits (the terms' own
@@ -38,211 +80,29 @@ _EXPANDED_FINDINGS = 6
 _CANCELLATION = 1e4
 
 
-@dataclass(frozen=True)
-class _Factorised:
-    """The columns of a childless node that are a product c * u_1(p_1) * ... * u_k(p_k) of one vector per parent.
-
-    Indexed by an internal code: 0 to states - 1 the node's states, then states + s for the cumulative column
-    P(node <= s | parents); the last of those, states - 1 + states, is "unknown" (index -1, the sum of the
-    columns: 1 everywhere in a true table, a product of ones, but only to about 1e-7 in some of pgmpy's bundled
-    networks, where it factorises only if that sum happens to). A noisy-MAX table factorises in its lowest state
-    and in every cumulative column, so any state s is the difference of two factorised columns, P(<= s) -
-    P(<= s - 1): `expands` says for which states that holds while the state's own column does not factorise.
-    """
-
-    scale: np.ndarray  # (2 * states,): c per code
-    vectors: tuple[np.ndarray, ...]  # per parent, (2 * states, parent states)
-    rank1: np.ndarray  # (2 * states,) bool: which codes factorise
-    expands: np.ndarray  # (states,) bool: states that are a difference of two factorising cumulative columns
-
-
-@dataclass(frozen=True)
-class _Leaf:
-    """One input tensor of a contraction, case axis last.
-
-    kind "node": the node's own table times its evidence vector, over (node, free parents).
-    kind "absorbed": a node without children summed against its evidence vector, over its free parents.
-    `conditioned` lists the parents fixed per sub-row: the table's trailing axes, gathered per sub-row.
-    `roots` lists (root, axis): a root kept in the contraction has no tensor of its own (one einsum step fewer);
-    its prior times its evidence vector multiplies the table of its first child that has one along that axis.
-    `attached` lists (factorised node, which of its parents, axis): that node's vector for this parent (the
-    leaf's own node, or a root it hosts) multiplies the table along that axis.
-    """
-
-    node: str
-    kind: str
-    scope: tuple[str, ...]
-    conditioned: tuple[str, ...]
-    table: np.ndarray
-    roots: tuple[tuple[str, int], ...]
-    attached: tuple[tuple[str, int, int], ...]
-
-
-@dataclass(frozen=True)
-class _Step:
-    """out = einsum(forward, *inputs). Gradients flow back to an input only when its subtree holds a wanted tensor."""
-
-    inputs: tuple[int, ...]
-    output: int
-    forward: str
-    backward: tuple[str, ...]
-    reshape: tuple[tuple[int, ...] | None, ...]
-    # per input: the tensors it was built from, itself included, as a bit set (bit i: tensor i). Sets of ints
-    # took some 20 MB over a run's plans.
-    below: tuple[int, ...]
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """One contraction: the roots in `conditioned` fixed per sub-row, the nodes in `factorised` split into vectors."""
-
-    conditioned: tuple[str, ...]
-    factorised: tuple[str, ...]
-    leaves: tuple[_Leaf, ...]
-    steps: tuple[_Step, ...]
-    leaf_of: Mapping[str, int]
-    # Where a node's joint with the evidence can always be read: the tensor (leaf or intermediate) in which it
-    # is summed out, and its axis. Any tensor T gives the joint of its scope as T * dZ/dT, and the one nearest the
-    # final sum needs the shortest backward pass.
-    read_from: Mapping[str, tuple[int, int]]
-    scopes: tuple[tuple[str, ...], ...]  # every tensor's: the leaves', then each step's output
-    bytes_per_sub_row: int
-    # per tuple of nodes asked for: the nodes read from each tensor, and the tensors whose gradients are needed
-    reads: dict[tuple[str, ...], tuple[dict[int, list[tuple[str, int | None]]], int]] = field(
-        default_factory=dict, compare=False
-    )
-
-
-class Encoding:
-    """Evidence arrays for an engine's nodes: its subclasses set `index` ({node: column}), `states` ({node: state
-    names}) and `_state_index` ({node: {state name: index}})."""
-
-    index: dict[str, int]
-    states: dict[str, tuple[str, ...]]
-    _state_index: dict[str, dict[str, int]]
-
-    def encode(self, evidences: Iterable[Mapping[str, str]]) -> np.ndarray:
-        """The (cases, nodes) evidence array for {node: state} mappings; ValueError on an unknown node or state."""
-        return encode_evidence(evidences, self.index, self.states, self._state_index)
-
-    def state_codes(self, node: str, states: Sequence[str]) -> np.ndarray:
-        """The state indices of `states` of `node` (UNKNOWN for None), for building evidence arrays column-wise."""
-        index = self._state_index[node]
-        return np.array([UNKNOWN if s is None else index[s] for s in states], dtype=np.int16)
-
-
-class Engine(Encoding):
+class Engine(Tables, Encoding):
     """Exact marginals of a discrete Bayesian network for a batch of cases, each with its own evidence.
 
     Built once from the network's CPDs; the arrays are read-only afterwards, and the only state that grows
-    is a memo of compiled contraction plans (pure functions of the evidence pattern, built under a lock),
-    so one engine can serve many threads. Evidence is a (cases, nodes) integer array of state indices with
-    UNKNOWN (-1) for an unobserved node; `encode` builds it from {node: state} mappings. Any node may be
-    observed and any node's marginal asked for.
+    is memos of compiled contraction plans and of what they read (pure functions of the evidence pattern,
+    built under a lock), so one engine can serve many threads. Evidence is a (cases, nodes) integer array of
+    state indices with UNKNOWN (-1) for an unobserved node; `encode` builds it from {node: state} mappings. Any
+    node may be observed and any node's marginal asked for.
 
-    How it is exact and fast. The answer is a sum of products of the CPDs, contracted for all cases at once
-    (numpy einsum with the case axis last, in a variable elimination order), and one backward pass through the
-    same contraction gives every node's joint with the evidence. Each case's structure decides its plan:
-    - a node without children is summed against its evidence vector (unobserved, to its columns' sums: 1 in a
-      true table); unobserved, or observed in a state whose column is a product of one vector per parent (the
-      lowest state of a noisy-MAX table), it becomes those vectors and couples nothing; observed in a state
-      that is a difference of two such columns (any state of a noisy-MAX table: P(<= s) - P(<= s - 1)), the
-      case is the signed sum of two cases that each observe one of them (_expanded_joint);
-    - an observed root with two or more children is fixed for that case (fewer, smaller tensors); unobserved,
-      it stays in the contraction, or, if that costs more than running the contraction once per state, the
-      case is split into one sub-row per state, weighted by the prior, and summed back;
-    - any other root rides on the table of its first child that has one (a tensor of its own if none has).
-    Every such root and childless node is a plan bit (plan_bits): the bits a case allows key its plan; cases of
-    one plan run together, and a group too small to be worth its own plan joins a coarser one (_merged).
-    A plan contracts in a greedy variable elimination order (cheapest_path), found when it is first met.
+    How it is exact and fast, in the terms it uses (plan, sub-row, factorised, ...): the module's docstring.
     """
 
     def __init__(self, network: DiscreteBayesianNetwork):
-        cpds = {cpd.variable: cpd for cpd in network.get_cpds()}
-        self.nodes: tuple[str, ...] = tuple(cpds)
-        self.index: dict[str, int] = {node: i for i, node in enumerate(self.nodes)}
-        self.states: dict[str, tuple[str, ...]] = {
-            node: tuple(str(s) for s in cpd.state_names[node]) for node, cpd in cpds.items()
-        }
-        self.card: dict[str, int] = {node: len(states) for node, states in self.states.items()}
-        self.parents: dict[str, tuple[str, ...]] = {node: tuple(cpd.variables[1:]) for node, cpd in cpds.items()}
+        super().__init__(network)
         self._state_index = {node: {s: i for i, s in enumerate(states)} for node, states in self.states.items()}
-        self.tables: dict[str, np.ndarray] = {}
-        self._moved_tables: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
-        for node, cpd in cpds.items():
-            for parent in self.parents[node]:
-                if [str(s) for s in cpd.state_names[parent]] != list(self.states[parent]):
-                    raise ValueError(f"the CPD of '{node}' orders the states of '{parent}' differently")
-            table = np.array(cpd.values, dtype=np.float64).reshape([self.card[v] for v in cpd.variables])
-            table.setflags(write=False)
-            self.tables[node] = table
-        children: dict[str, list[str]] = {node: [] for node in self.nodes}
-        for node, parents in self.parents.items():
-            for parent in parents:
-                children[parent].append(node)
-        self.children: dict[str, tuple[str, ...]] = {node: tuple(c) for node, c in children.items()}
-        self._factorised = {
-            node: f for node in self.nodes if not self.children[node] and (f := self._factorise(node)) is not None
-        }
-        # Childless nodes that an unknown state does not sum out to 1: their leaves hold their column sums.
-        self._unnormalised = frozenset(
-            node for node in self.nodes if not self.children[node] and (_column_sums(self.tables[node]) != 1).any()
-        )
-        # A root with one child, or a childless node with one parent, never widens the contraction.
-        splittable = [n for n in self.nodes if not self.parents[n] and len(self.children[n]) >= 2]
-        splittable_leaves = [n for n in self._factorised if len(self.parents[n]) >= 2]
-        every_root = frozenset(splittable)
-        base = self._cost(every_root, frozenset())
-        self.enumerated: tuple[str, ...] = tuple(
-            r for r in splittable if self._cost(every_root - {r}, frozenset()) > self.card[r] * base
-        )
-        # The plan bits: every root that can be fixed and every childless node that can be split, so that an
-        # observed root is always fixed and an unknown or factorising finding never couples its parents. Ordered
-        # by how much each alone shrinks the contraction (most first): _merged gives up the last ones first.
-        candidates = [r for r in splittable if r not in self.enumerated] + splittable_leaves
-        alone = {c: self._cost(*self._simplified([c])) for c in candidates}
-        ranked = sorted(candidates, key=lambda c: (alone[c], self.index[c]))
-        self.plan_bits: tuple[str, ...] = tuple(ranked[:_PLAN_BITS])
-        self._plans: dict[tuple[frozenset[str], frozenset[str]], _Plan] = {}
+        self.enumerated, self.plan_bits = choose_plan_bits(self)
+        self._plans: dict[int, Plan] = {}
         self._lock = threading.Lock()
-
-    def _factorise(self, node: str) -> _Factorised | None:
-        """The codes of a childless node (see _Factorised) whose column over its parents is a product of one vector
-        per parent."""
-        table = self.tables[node]
-        parents = self.parents[node]
-        if not parents:
-            return None
-        k, card = len(parents), table.shape[0]
-        scale = np.ones(2 * card)
-        vectors = [np.ones((2 * card, self.card[p])) for p in parents]
-        rank1 = np.zeros(2 * card, dtype=bool)
-        cumulative = [*np.cumsum(table, axis=0)[:-1], _column_sums(table)]  # the last is "unknown", index -1
-        for s, column in enumerate([*table, *cumulative]):
-            corner = column[(0,) * k]
-            if corner <= 0:
-                continue
-            parts = [column[(0,) * i + (slice(None),) + (0,) * (k - i - 1)] / corner for i in range(k)]
-            product = corner * math.prod(
-                np.reshape(u, (1,) * i + (-1,) + (1,) * (k - i - 1)) for i, u in enumerate(parts)
-            )
-            if np.allclose(product, column, rtol=_RANK1_TOLERANCE, atol=0.0):
-                rank1[s] = True
-                scale[s] = corner
-                for i, u in enumerate(parts):
-                    vectors[i][s] = u
-        expands = np.zeros(card, dtype=bool)
-        expands[1:] = ~rank1[1:card] & rank1[card + 1 :] & rank1[card:-1]
-        for array in (scale, rank1, expands, *vectors):
-            array.setflags(write=False)
-        return _Factorised(scale, tuple(vectors), rank1, expands)
 
     @property
     def plans_compiled(self) -> int:
         """How many contraction plans this engine has compiled so far (one per evidence pattern met)."""
         return len(self._plans)
-
-    # --------------------------------------------------------------------------------------- inference
 
     def marginals(self, codes: np.ndarray, nodes: Sequence[str]) -> dict[str, np.ndarray]:
         """{node: (cases, states) array of P(node = state | the case's evidence)} for each node in `nodes`.
@@ -282,7 +142,7 @@ class Engine(Encoding):
 
     def _expanded_joint(self, codes: np.ndarray, nodes: Sequence[str], width: int) -> np.ndarray:
         """joint's (cases, width) array, each case that observes a finding in a state whose column does not
-        factorise but is a difference of two that do (_Factorised.expands) computed as the signed sum of terms.
+        factorise but is a difference of two that do (Factorised.expands) computed as the signed sum of terms.
 
         A case with k such findings is 2**k terms (at most 2**_EXPANDED_FINDINGS: beyond that many, the others
         stay in the contraction as they are), each one with every finding factorised: all of them run one plan,
@@ -290,14 +150,14 @@ class Engine(Encoding):
         the sum of the terms' absolute values; a case whose terms add up to more than _CANCELLATION times its
         answer is computed again without the expansion."""
         n = codes.shape[0]
-        expandable = [node for node in self.plan_bits if node in self._factorised and node not in nodes]
-        expandable = [node for node in expandable if self._factorised[node].expands.any()]
+        expandable = [node for node in self.plan_bits if node in self.factorised and node not in nodes]
+        expandable = [node for node in expandable if self.factorised[node].expands.any()]
         count = np.zeros(n, dtype=np.int64)
         origin, sign, terms = np.arange(n), np.ones(n), codes
         for node in expandable:
             j, card = self.index[node], self.card[node]
             column = terms[:, j].astype(np.intp)
-            split = self._factorised[node].expands[column] & (column != UNKNOWN) & (count[origin] < _EXPANDED_FINDINGS)
+            split = self.factorised[node].expands[column] & (column != UNKNOWN) & (count[origin] < _EXPANDED_FINDINGS)
             if not split.any():
                 continue
             count[origin[split]] += 1
@@ -322,543 +182,37 @@ class Engine(Encoding):
 
     def _plain_joint(self, codes: np.ndarray, nodes: Sequence[str], width: int) -> np.ndarray:
         """joint's (cases, width) array, each group of cases by its plan (codes may hold cumulative codes, see
-        _Factorised, for findings among the plan bits that are not asked for)."""
+        Factorised, for findings among the plan bits that are not asked for)."""
         n = codes.shape[0]
         joint = np.zeros((n, width))
-        keys = np.zeros(n, dtype=np.int64)
-        required = np.zeros(n, dtype=np.int64)  # bits a case must keep: a cumulative code needs its node split
-        for bit, node in enumerate(self.plan_bits):
-            column = codes[:, self.index[node]].astype(np.int64)
-            if node in self._factorised:
-                simple = self._factorised[node].rank1[column]
-                if node in nodes:
-                    simple &= column != UNKNOWN
-                required |= (column >= self.card[node]).astype(np.int64) << bit
-            else:
-                simple = column != UNKNOWN
-            keys |= simple.astype(np.int64) << bit
-        sub_rows = np.ones(n)
-        for root in self.enumerated:
-            sub_rows[codes[:, self.index[root]] == UNKNOWN] *= self.card[root]
-        keys = _merged(keys, sub_rows, len(self.plan_bits), _SUB_ROWS_PER_PLAN, required)
+        keys = plan_keys(self, self.enumerated, self.plan_bits, codes, nodes)
         order = np.argsort(keys, kind="stable")
         bounds = np.flatnonzero(np.diff(keys[order])) + 1
         for rows in np.split(order, bounds) if n else ():
-            plan = self._plan(*self._pattern(int(keys[rows[0]])))
-            self._run_plan(plan, codes, rows, nodes, joint)
+            plan = self._plan(int(keys[rows[0]]))
+            run_plan(self, plan, self._reads(plan, nodes), codes, rows, nodes, joint)
         return joint
 
-    def _run_plan(
-        self,
-        plan: _Plan,
-        codes: np.ndarray,
-        rows: np.ndarray,
-        nodes: Sequence[str],
-        joint: np.ndarray,
-    ) -> None:
-        sub_rows, fixed = self._expand(plan, codes, rows)
-        batch = max(16, _BATCH_BYTES // plan.bytes_per_sub_row)
-        for start in range(0, len(sub_rows), batch):
-            part = slice(start, start + batch)
-            case = sub_rows[part]
-            found = self._contract(plan, codes[case], {root: v[part] for root, v in fixed.items()}, nodes)
-            # The sub-rows of one case are adjacent: sum each run, then add it to the case's row.
-            starts = np.flatnonzero(np.r_[True, case[1:] != case[:-1]])
-            joint[case[starts]] += np.add.reduceat(found, starts, axis=0)
-
-    def _expand(self, plan: _Plan, codes: np.ndarray, rows: np.ndarray) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-        """One sub-row per combination of states of the plan's unobserved conditioned roots."""
-        sub_rows = rows
-        values = {root: codes[rows, self.index[root]].astype(np.intp) for root in plan.conditioned}
-        for root in plan.conditioned:
-            unknown = values[root] == UNKNOWN
-            if not unknown.any():
-                continue
-            repeats = np.where(unknown, self.card[root], 1)
-            starts = np.cumsum(repeats) - repeats
-            sub_rows = np.repeat(sub_rows, repeats)
-            values = {r: np.repeat(v, repeats) for r, v in values.items()}
-            offset = np.arange(len(sub_rows)) - np.repeat(starts, repeats)
-            values[root] = np.where(np.repeat(unknown, repeats), offset, values[root])
-        return sub_rows, values
-
-    def _contract(
-        self, plan: _Plan, codes: np.ndarray, fixed: dict[str, np.ndarray], nodes: Sequence[str]
-    ) -> np.ndarray:
-        """(sub-rows, 1 + states of `nodes`): P(evidence), then each node's P(node = state, evidence)."""
-        s = len(codes)
-        weight = np.ones(s)
-        for root in plan.conditioned:
-            weight *= self.tables[root][fixed[root]]
-        for node in plan.factorised:
-            state = codes[:, self.index[node]]
-            factor = self._factorised[node]
-            weight *= factor.scale[state]
-            for parent, vectors in zip(self.parents[node], factor.vectors, strict=True):
-                if parent in fixed:
-                    weight *= vectors[state, fixed[parent]]
-        lam = self._evidence(codes)
-        values: list[np.ndarray | None] = [self._leaf_value(leaf, codes, fixed, lam) for leaf in plan.leaves]
-        for step in plan.steps:
-            values.append(np.einsum(step.forward, *(values[i] for i in step.inputs)))
-        z = values[-1] if plan.steps else np.ones(s)  # no steps: no leaves, everything is in `weight`
-        read_at, wanted = self._reads(plan, nodes)
-        found = np.empty((s, 1 + sum(self.card[node] for node in nodes)))
-        found[:, 0] = z
-        blocks, at = {}, 1
-        for node in nodes:
-            blocks[node] = found[:, at : at + self.card[node]]
-            at += self.card[node]
-
-        def read(i: int, grad: np.ndarray) -> None:
-            """The joints of the nodes read from tensor i, given its gradient."""
-            for node, axis in read_at.get(i, ()):
-                if axis is None:  # an absorbed node, from its own leaf
-                    leaf = plan.leaves[i]
-                    factors = self._factors(leaf, codes, lam)
-                    blocks[node][:] = self._absorbed_joint(leaf, grad, fixed, lam.get(node), factors)
-                    continue
-                # the sum of T * dZ/dT over every axis but the node's and the case axis, in one pass
-                axes = list(range(values[i].ndim))
-                blocks[node][:] = np.einsum(values[i], axes, grad, axes, [axis, axes[-1]]).T
-
-        grads: list[np.ndarray | None] = [None] * len(values)
-        if plan.steps:
-            grads[-1] = np.ones(s)
-        # Each tensor is the input of one step, so its gradient is complete once that step is passed back: its
-        # nodes are read then, and values and gradients are dropped as soon as nothing further down needs them.
-        for step in reversed(plan.steps):
-            g, grads[step.output] = grads[step.output], None
-            for k, i in enumerate(step.inputs):
-                if g is None or not wanted & step.below[k]:
-                    continue
-                others = [values[j] for m, j in enumerate(step.inputs) if m != k]
-                grad = np.einsum(step.backward[k], g, *others)
-                if step.reshape[k] is not None:
-                    grad = np.broadcast_to(grad.reshape(step.reshape[k]), values[i].shape)
-                read(i, grad)
-                if i >= len(plan.leaves):
-                    grads[i] = grad  # passed on down at its own step
-            for i in step.inputs:
-                values[i] = None
-        for node in nodes:
-            if node in plan.conditioned:
-                blocks[node][:] = 0.0
-                blocks[node][np.arange(s), fixed[node]] = z
-            elif node in plan.factorised:
-                # only observed nodes are factorised when their marginal is asked for
-                blocks[node][:] = 0.0
-                blocks[node][np.arange(s), codes[:, self.index[node]]] = z
-        found *= weight[:, None]
-        return found
-
-    def _evidence(self, codes: np.ndarray) -> dict[str, np.ndarray]:
-        """{observed node: (states, sub-rows) evidence vectors}: one-hot where observed, ones where not."""
-        observed = np.flatnonzero((codes != UNKNOWN).any(axis=0))
-        if not observed.size:
-            return {}
-        node_of = np.repeat(observed, [self.card[self.nodes[j]] for j in observed])
-        state_of = np.concatenate([np.arange(self.card[self.nodes[j]]) for j in observed])
-        column = codes[:, node_of]
-        vectors = np.ascontiguousarray(((column == state_of) | (column == UNKNOWN)).T, dtype=np.float64)
-        bounds = np.cumsum([0] + [self.card[self.nodes[j]] for j in observed])
-        return {self.nodes[j]: vectors[a:b] for j, a, b in zip(observed, bounds, bounds[1:], strict=False)}
-
-    def _leaf_value(
-        self, leaf: _Leaf, codes: np.ndarray, fixed: dict[str, np.ndarray], evidence: dict[str, np.ndarray]
-    ) -> np.ndarray:
-        """The leaf tensor for these sub-rows, case axis last: its table times its node's evidence vector (summed
-        over the node for an absorbed leaf), times its factors (see _factors)."""
-        s = len(codes)
-        lam = evidence.get(leaf.node)
-        table = self._gather(leaf, fixed) if leaf.conditioned else leaf.table[..., None]
-        owned = True  # whether `value` is a fresh array, to be multiplied in place
-        if leaf.kind == "absorbed":
-            if lam is None and leaf.node in self._unnormalised:
-                lam = np.ones((table.shape[0], s))  # summed like a seen node's, for the columns' own sums
-            if lam is None:
-                value = np.ones((*table.shape[1:-1], s))
-            elif leaf.conditioned:
-                value = np.einsum("s...n,sn->...n", table, lam)
-            else:
-                flat = leaf.table.reshape(leaf.table.shape[0], -1)
-                value = (flat.T @ lam).reshape((*leaf.table.shape[1:], s))
-        elif lam is not None:
-            lam = lam.reshape((lam.shape[0], *(1,) * (table.ndim - 2), s))
-            value = np.multiply(table, lam, out=table) if leaf.conditioned else table * lam
-        elif leaf.conditioned:
-            value = table
-        else:
-            value, owned = np.broadcast_to(table, (*table.shape[:-1], s)), False
-        for axis, vector in self._factors(leaf, codes, evidence).items():
-            vector = _along(vector, axis, value.ndim)
-            value = np.multiply(value, vector, out=value) if owned else value * vector
-            owned = True
-        return value
-
-    def _factors(self, leaf: _Leaf, codes: np.ndarray, evidence: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
-        """The vectors that multiply a leaf's table besides its node's evidence, {axis of its scope: (states,
-        sub-rows)}: the prior times the evidence vector of each root it hosts, and each attached vector.
-
-        Every read of the leaf's contents goes through here, so the value and the joint read from it (see
-        _absorbed_joint) multiply the same numbers. Vectors along one axis are multiplied together first: one
-        pass over the table per axis."""
-        along: dict[int, np.ndarray] = {}
-        for root, axis in leaf.roots:
-            along[axis] = self.tables[root][:, None] * evidence.get(root, 1.0)
-        for child, position, axis in leaf.attached:
-            vector = self._factorised[child].vectors[position][codes[:, self.index[child]]].T
-            along[axis] = along[axis] * vector if axis in along else vector
-        return along
-
-    def _gather(self, leaf: _Leaf, fixed: dict[str, np.ndarray]) -> np.ndarray:
-        """The leaf's table at each sub-row's states of its conditioned parents (its trailing axes), case axis last.
-
-        One np.take over the table seen as (free states, conditioned states): a single pass that writes the
-        result with the case axis contiguous."""
-        free = leaf.table.shape[: leaf.table.ndim - len(leaf.conditioned)]
-        flat = np.zeros(len(next(iter(fixed.values()))), dtype=np.intp)
-        for parent in leaf.conditioned:
-            flat *= self.card[parent]
-            flat += fixed[parent]
-        return np.take(leaf.table.reshape(math.prod(free), -1), flat, axis=1).reshape((*free, -1))
-
-    def _absorbed_joint(
-        self,
-        leaf: _Leaf,
-        grad: np.ndarray,
-        fixed: dict[str, np.ndarray],
-        lam: np.ndarray | None,
-        factors: dict[int, np.ndarray],
-    ) -> np.ndarray:
-        """P(an absorbed node = state, evidence) per sub-row, (sub-rows, states), from its leaf's gradient.
-
-        The leaf's value is the sum over the node's states of table * evidence * factors; the joint is each
-        state's term of that sum times the gradient, summed over the leaf's scope. The factors (the priors of
-        the roots the leaf hosts, and attached vectors) go with the gradient: they hold no axis of the node."""
-        s = grad.shape[-1]
-        for axis, vector in factors.items():
-            grad = grad * _along(vector, axis, grad.ndim)
-        if leaf.conditioned:
-            table = self._gather(leaf, fixed)
-            joint = np.einsum("spn,pn->ns", table.reshape(table.shape[0], -1, s), np.reshape(grad, (-1, s)))
-        else:
-            flat = leaf.table.reshape(leaf.table.shape[0], -1)
-            joint = (flat @ np.reshape(grad, (flat.shape[1], s))).T
-        return joint if lam is None else joint * lam.T
-
-    # --------------------------------------------------------------------------------------- compiling
-
-    def _pattern(self, key: int) -> tuple[frozenset[str], frozenset[str]]:
-        """(conditioned roots, factorised childless nodes) of the plan that a key of plan bits names."""
-        chosen = {node for bit, node in enumerate(self.plan_bits) if key >> bit & 1}
-        conditioned = frozenset(self.enumerated) | {r for r in chosen if r not in self._factorised}
-        return conditioned, frozenset(chosen & self._factorised.keys())
-
-    def greedy_path(self, scopes: Sequence[tuple[str, ...]]) -> tuple[list[tuple[int, ...]], float]:
-        """The cheapest variable elimination order (cheapest_path) for these scopes: its groups of tensor ids
-        (see elimination_path), and its operation count per sub-row."""
-        if not scopes:
-            return [], 0.0
-        path, cost = cheapest_path(*self._masks(scopes))
-        return path, float(cost)
-
-    def _masks(self, scopes: Sequence[tuple[str, ...]]) -> tuple[list[int], list[int]]:
-        # Integer labels (bit i is node i): sets of strings iterate in an order that changes from run to run
-        # (hash randomisation), and ties could then be broken differently in each run.
-        return [sum(1 << self.index[v] for v in scope) for scope in scopes], [self.card[v] for v in self.nodes]
-
-    def _plan(self, conditioned: frozenset[str], factorised: frozenset[str]) -> _Plan:
-        key = (conditioned, factorised)
+    def _plan(self, key: int) -> Plan:
+        """The plan that a key of plan bits names, compiled the first time it is met."""
         plan = self._plans.get(key)
         if plan is None:
             with self._lock:
                 plan = self._plans.get(key)
                 if plan is None:
-                    plan = self._compile(conditioned, factorised)
+                    plan = compile_plan(self, *pattern(self, self.enumerated, self.plan_bits, key))
                     self._plans[key] = plan
         return plan
 
-    def _simplified(self, nodes: Iterable[str]) -> tuple[frozenset[str], frozenset[str]]:
-        """(conditioned roots, factorised childless nodes) when `nodes` are simplified, with the enumerated roots."""
-        split = {n for n in nodes if n in self._factorised}
-        return frozenset(self.enumerated).union(n for n in nodes if n not in split), frozenset(split)
-
-    def _leaves(self, conditioned: frozenset[str], factorised: frozenset[str]) -> list[_Leaf]:
-        """The input tensors of the contraction with `conditioned` roots fixed and `factorised` nodes split."""
-        # A root kept in the contraction rides on its first child that has a table here (a factorised child has
-        # none: it is split into vectors); a root whose children are all factorised keeps a tensor of its own.
-        hosts: dict[str, list[str]] = {}
-        for root in self.nodes:
-            if not self.parents[root] and self.children[root] and root not in conditioned:
-                host = next((c for c in self.children[root] if c not in factorised), None)
-                if host is not None:
-                    hosts.setdefault(host, []).append(root)
-        host_of = {root: host for host, roots in hosts.items() for root in roots}
-        attached: dict[str, list[tuple[str, int, str]]] = {}
-        for child in (n for n in self.nodes if n in factorised):  # node order: the same products every run
-            for position, parent in enumerate(self.parents[child]):
-                if parent not in conditioned:
-                    attached.setdefault(host_of.get(parent, parent), []).append((child, position, parent))
-        leaves = []
-        for node in self.nodes:
-            if node in conditioned or node in factorised or node in host_of:
-                continue
-            family = (node, *self.parents[node])
-            fixed = tuple(p for p in self.parents[node] if p in conditioned)
-            table = self._moved(node, fixed)
-            free = tuple(v for v in family if v not in conditioned)
-            kind = "node" if self.children[node] else "absorbed"
-            scope = free if kind == "node" else free[1:]
-            roots = tuple((root, scope.index(root)) for root in hosts.get(node, ()))
-            factors = tuple((c, position, scope.index(p)) for c, position, p in attached.get(node, ()))
-            leaves.append(_Leaf(node, kind, scope, fixed, table, roots, factors))
-        return leaves
-
-    def _moved(self, node: str, fixed: tuple[str, ...]) -> np.ndarray:
-        """The node's table with the axes of its `fixed` parents last: gathering them per sub-row then leaves the
-        case axis last. Memoised: choosing the plan bits lists a network's leaves hundreds of times."""
-        key = (node, fixed)
-        table = self._moved_tables.get(key)
-        if table is None:
-            family = (node, *self.parents[node])
-            axes = [family.index(p) for p in fixed]
-            table = np.moveaxis(self.tables[node], axes, list(range(len(family) - len(axes), len(family))))
-            table = np.ascontiguousarray(table)
-            table.setflags(write=False)
-            table = self._moved_tables.setdefault(key, table)
-        return table
-
-    def _cost(self, conditioned: frozenset[str], factorised: frozenset[str]) -> float:
-        """The contraction's operation count per sub-row."""
-        return self.greedy_path([leaf.scope for leaf in self._leaves(conditioned, factorised)])[1]
-
-    def _compile(self, conditioned: frozenset[str], factorised: frozenset[str]) -> _Plan:
-        """The leaves and contraction steps with `conditioned` roots fixed and `factorised` nodes split."""
-        leaves = self._leaves(conditioned, factorised)
-        scopes = [leaf.scope for leaf in leaves]
-        steps = self._steps(scopes, len(leaves))
-        read_from = {}
-        for step in steps:
-            for i in step.inputs:
-                for axis, v in enumerate(scopes[i]):
-                    if v not in scopes[step.output] and self.children[v]:
-                        read_from.setdefault(v, (i, axis))
-        for i, leaf in enumerate(leaves):
-            if leaf.kind == "node" and leaf.node not in read_from:
-                read_from[leaf.node] = (i, 0)
-        # every tensor's value and gradient alive at once, 8 bytes each: the measure for the batch size
-        bytes_per_sub_row = 16 * sum(math.prod(self.card[v] for v in scope) for scope in scopes) + 64
-        return _Plan(
-            conditioned=tuple(n for n in self.nodes if n in conditioned),
-            factorised=tuple(n for n in self.nodes if n in factorised),
-            leaves=tuple(leaves),
-            steps=tuple(steps),
-            leaf_of={leaf.node: i for i, leaf in enumerate(leaves)},
-            read_from=read_from,
-            scopes=tuple(scopes),
-            bytes_per_sub_row=bytes_per_sub_row,
-        )
-
-    def _reads(self, plan: _Plan, nodes: Sequence[str]) -> tuple[dict[int, list[tuple[str, int | None]]], int]:
-        """Where to read the nodes of `nodes` in `plan` ({tensor: [(node, its axis, or None for an absorbed node
-        read from its own leaf)]}), and the tensors whose gradients the reads need, as a bit set: the backward
-        pass computes only those and the ones they are built from. Conditioned and factorised nodes are not read.
-
-        Each node is first placed where it is summed out (plan.read_from), which fixes the tensors that get a
-        gradient; it is then read from the smallest of those tensors that holds it. That costs no backward
-        work, and reading the joint from a tensor costs a pass over it: on benchmark cases, the reads went
-        from about a tenth of a contraction's arithmetic to a fortieth."""
+    def _reads(self, plan: Plan, nodes: Sequence[str]) -> Reads:
+        """Where to read `nodes` in `plan` (find_reads), found once per plan and tuple of nodes."""
         key = tuple(nodes)
         found = plan.reads.get(key)
-        if found is not None:
-            return found
-        absorbed = {plan.leaf_of[n] for n in nodes if n in plan.leaf_of and n not in plan.read_from}
-        first = sum(1 << i for i in absorbed | {plan.read_from[n][0] for n in nodes if n in plan.read_from})
-        # the tensors that get a gradient: the final one, and each input whose subtree holds a tensor in `first`
-        fed = [plan.steps[-1].output] if plan.steps else []
-        for step in plan.steps:
-            fed += [i for i, below in zip(step.inputs, step.below, strict=True) if first & below]
-        read_at: dict[int, list[tuple[str, int | None]]] = {}
-        for node in nodes:
-            if node in plan.read_from:
-                holding = [i for i in fed if node in plan.scopes[i]] or [plan.read_from[node][0]]
-                i = min(holding, key=lambda i: (math.prod(self.card[v] for v in plan.scopes[i]), i))
-                read_at.setdefault(i, []).append((node, plan.scopes[i].index(node)))
-            elif node in plan.leaf_of:
-                read_at.setdefault(plan.leaf_of[node], []).append((node, None))
-        found = read_at, sum(1 << i for i in read_at)
-        with self._lock:
-            plan.reads.setdefault(key, found)
+        if found is None:
+            found = find_reads(self, plan, key)
+            with self._lock:
+                plan.reads.setdefault(key, found)
         return found
-
-    def _steps(self, scopes: list[tuple[str, ...]], n_leaves: int) -> list[_Step]:
-        """Pairwise contraction steps down to one number per sub-row; appends each step's scope to `scopes`."""
-        path = self.greedy_path(scopes)[0]
-        below = [1 << i for i in range(n_leaves)]
-        steps: list[_Step] = []
-
-        def emit(inputs: tuple[int, ...], live: list[int]) -> int:
-            needed = {v for j in live for v in scopes[j]}
-            union = dict.fromkeys(v for i in inputs for v in scopes[i])
-            out_scope = tuple(v for v in union if v in needed)
-            steps.append(self._step(inputs, len(scopes), out_scope, scopes, below))
-            scopes.append(out_scope)
-            built = 1 << (len(scopes) - 1)
-            for i in inputs:
-                built |= below[i]
-            below.append(built)
-            return len(scopes) - 1
-
-        # per path id (the leaves, then each group's result): its tensor here, where a group of k tensors takes
-        # k - 1 pairwise steps
-        where = list(range(len(scopes)))
-        live = set(where)
-        for group in path:
-            chosen = [where[i] for i in group]
-            live.difference_update(chosen)
-            acc, pending = chosen[0], chosen[1:]
-            if not pending:
-                acc = emit((acc,), list(live))
-            while pending:
-                other = pending.pop(0)
-                acc = emit((acc, other), [*live, *pending])
-            live.add(acc)
-            where.append(acc)
-        if live and not steps:
-            # One leaf over no free variable (every other node fixed or split into vectors) needs no path, but
-            # its value is a factor of P(evidence): a step of its own makes it the final tensor like any other.
-            emit(tuple(live), [])
-        if len(live) > 1 or any(scopes[i] for i in live):
-            raise AssertionError("the contraction path did not end in one number per sub-row")
-        return steps
-
-    def _step(
-        self,
-        inputs: tuple[int, ...],
-        output: int,
-        out_scope: tuple[str, ...],
-        scopes: list[tuple[str, ...]],
-        below: list[int],
-    ) -> _Step:
-        """One pairwise (or single-tensor) step and its gradients, as einsum subscripts.
-
-        numpy's einsum names axes by letter, 52 of them. The labels are the step's own, given to the variables
-        of its operands alone: a whole network needs many more (win95pts 60 in one plan, pigs hundreds), a step
-        never does unless one of its tensors alone has over 50 axes."""
-        variables = list(dict.fromkeys(v for i in inputs for v in scopes[i]))
-        if len(variables) >= len(string.ascii_letters):
-            raise ValueError(
-                f"a contraction step over {len(variables)} variables needs more than numpy einsum's 52 labels"
-            )
-        symbol = {v: string.ascii_letters[k] for k, v in enumerate(variables)}
-        batch = string.ascii_letters[len(variables)]
-
-        def term(scope: tuple[str, ...]) -> str:
-            return "".join(symbol[v] for v in scope) + batch
-
-        forward = ",".join(term(scopes[i]) for i in inputs) + "->" + term(out_scope)
-        backward = []
-        reshape: list[tuple[int, ...] | None] = []
-        for k, i in enumerate(inputs):
-            others = [scopes[j] for m, j in enumerate(inputs) if m != k]
-            present = set(out_scope).union(*others)
-            kept = tuple(v for v in scopes[i] if v in present)
-            backward.append(",".join([term(out_scope), *(term(o) for o in others)]) + "->" + term(kept))
-            # A variable summed here that only this input holds: the gradient is constant along it.
-            reshape.append(None if kept == scopes[i] else (*(self.card[v] if v in kept else 1 for v in scopes[i]), -1))
-        return _Step(
-            inputs=inputs,
-            output=output,
-            forward=forward,
-            backward=tuple(backward),
-            reshape=tuple(reshape),
-            below=tuple(below[i] for i in inputs),
-        )
-
-
-def _column_sums(table: np.ndarray) -> np.ndarray:
-    """A CPD's sums over the node's states (its first axis) per parents' states: what the node contributes when
-    it is not seen. Sums within _RANK1_TOLERANCE of 1 are taken as exactly 1, the rounding of a true table.
-    Some of pgmpy's bundled networks (alarm, hepar2) have columns that sum to 1 only to 1e-7: the engine then
-    computes with the product of the tables as given, as pyAgrum's junction tree does with every node a target.
-    (pgmpy's variable elimination first drops the unseen nodes a query does not need, which is the same thing
-    only for true tables.)"""
-    sums = table.sum(axis=0)
-    return np.ones_like(sums) if np.allclose(sums, 1.0, rtol=0.0, atol=_RANK1_TOLERANCE) else sums
-
-
-def _along(vector: np.ndarray, axis: int, ndim: int) -> np.ndarray:
-    """A (states, sub-rows) vector shaped to multiply a tensor of `ndim` axes, case axis last, along `axis`."""
-    return vector.reshape((1,) * axis + (vector.shape[0],) + (1,) * (ndim - axis - 2) + (-1,))
-
-
-def _merged(
-    keys: np.ndarray, sub_rows: np.ndarray, bits: int, least: float, required: np.ndarray | None = None
-) -> np.ndarray:
-    """The plan keys with small groups of cases moved to coarser plans that the call runs anyway.
-
-    A key's bit says that its plan may simplify that node. From the last bit chosen (the least useful) to the
-    first: a group with fewer than `least` sub-rows whose key has the bit, while the same key without it also
-    has cases, joins that group. Bits are only ever cleared, so a case never runs on a plan that simplifies a
-    node it does not allow to; the coarser plan does a little more arithmetic per case, and the call runs,
-    and may have to compile, one plan fewer. A lone group stays as it is: nothing would share its plan. A case
-    keeps the bits of `required` (its evidence can only be computed with those nodes simplified).
-    """
-    for bit in reversed(range(bits)):
-        groups, inverse = np.unique(keys, return_inverse=True)
-        size = np.bincount(inverse, weights=sub_rows, minlength=len(groups))
-        coarser = groups & ~(1 << bit)
-        move = ((size < least) & (groups != coarser) & np.isin(coarser, groups))[inverse]
-        if required is not None:
-            move &= (required >> bit & 1) == 0
-        keys = np.where(move, keys & ~(1 << bit), keys)
-    return keys
-
-
-def encode_evidence(
-    evidences: Iterable[Mapping[str, str]],
-    index: Mapping[str, int],
-    states: Mapping[str, tuple[str, ...]],
-    state_index: Mapping[str, Mapping[str, int]],
-) -> np.ndarray:
-    """The (cases, len(index)) evidence array for {node: state} mappings, UNKNOWN where a node is not given;
-    ValueError on an unknown node or state."""
-    rows = list(evidences)
-    codes = np.full((len(rows), len(index)), UNKNOWN, dtype=np.int16)
-    for i, evidence in enumerate(rows):
-        for node, state in evidence.items():
-            if node not in index:
-                raise ValueError(f"'{node}' is not a node of the network")
-            try:
-                codes[i, index[node]] = state_index[node][state]
-            except KeyError:
-                raise ValueError(f"'{state}' is not a state of '{node}' ({', '.join(states[node])})") from None
-    return codes
-
-
-def normalised(
-    codes: np.ndarray,
-    index: Mapping[str, int],
-    nodes: Sequence[str],
-    evidence: np.ndarray,
-    joints: Mapping[str, np.ndarray],
-) -> dict[str, np.ndarray]:
-    """{node: P(node = state | evidence)} from P(evidence) and P(node = state, evidence): NaN where the evidence is
-    impossible, rounding kept inside [0, 1], and an observed node exactly its state."""
-    found = {}
-    with np.errstate(invalid="ignore", divide="ignore"):
-        for node in nodes:
-            found[node] = joints[node] / evidence[:, None]
-    for node, table in found.items():
-        # The joint and P(evidence) are summed in different orders: keep rounding inside [0, 1], and give an
-        # observed node exactly its state.
-        np.clip(table, 0.0, 1.0, out=table)
-        column = codes[:, index[node]]
-        observed = np.flatnonzero((column != UNKNOWN) & np.isfinite(table).all(axis=1))
-        table[observed] = 0.0
-        table[observed, column[observed]] = 1.0
-    return found
 
 
 @cache
@@ -873,4 +227,4 @@ def load_engine() -> PainEngine:
     return PainEngine(Engine(pain_factorised_network()))
 
 
-__all__ = ["UNKNOWN", "Engine", "load_engine"]
+__all__ = ["UNKNOWN", "Encoding", "Engine", "encode_evidence", "load_engine", "normalised"]

@@ -19,7 +19,8 @@ from functools import cache
 
 import numpy as np
 
-from model.inference.engine import UNKNOWN, Encoding, Engine, normalised
+from model.inference.codes import UNKNOWN, Encoding, normalised
+from model.inference.engine import Engine
 from model.network.build import DiscreteBayesianNetwork, build_network
 from model.network.spec import load_spec
 

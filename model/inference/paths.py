@@ -3,7 +3,7 @@
 A contraction's tensors are given by their scopes as bit sets over the network's variables (bit i: variable i, of
 size cards[i]); a path is a list of groups of tensor ids, each group multiplied together in order (the inputs are
 0 to n - 1, and the result of the k-th group is n + k), and its cost counts operations as opt_einsum counts flops.
-The engine (engine.py) asks for a path once per plan it compiles; nothing here knows about networks or cases.
+A plan (plans.py) asks for its path once, when it is compiled; nothing here knows about networks or cases.
 """
 
 from __future__ import annotations

@@ -1,0 +1,243 @@
+"""Running a plan: the joints of a batch of cases, by one contraction forward and one backward pass.
+
+Each case is expanded into its sub-rows, and each batch of sub-rows builds the plan's leaves from the tables and
+the evidence, runs its steps forward to P(evidence) per sub-row, and passes the gradient back only as far as the
+reads need, reading each node's joint with the evidence off the tensor that holds it (the terms are defined in
+engine.py's docstring). Nothing here is compiled or kept: the plan (plans.py) holds all the structure, found once,
+and this is the hot path.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+
+from model.inference.codes import UNKNOWN
+from model.inference.plans import Leaf, Plan, Reads
+from model.inference.tables import Tables
+
+# Working memory of one contraction batch (its values and gradients): bigger batches spread the Python overhead
+# of each step over more cases; smaller ones measured no faster.
+_BATCH_BYTES = 64 * 2**20
+
+
+def run_plan(
+    tables: Tables,
+    plan: Plan,
+    reads: Reads,
+    codes: np.ndarray,
+    rows: np.ndarray,
+    nodes: Sequence[str],
+    joint: np.ndarray,
+) -> None:
+    """Add to `joint` the (P(evidence), joints of `nodes`) row of each case in `rows` by `plan`, whose `reads` are
+    where to read `nodes` (plans.find_reads): its sub-rows in batches of about _BATCH_BYTES of working memory."""
+    sub_rows, fixed = _expand(tables, plan, codes, rows)
+    batch = max(16, _BATCH_BYTES // plan.bytes_per_sub_row)
+    for start in range(0, len(sub_rows), batch):
+        part = slice(start, start + batch)
+        case = sub_rows[part]
+        found = _contract(tables, plan, reads, codes[case], {root: v[part] for root, v in fixed.items()}, nodes)
+        # The sub-rows of one case are adjacent: sum each run, then add it to the case's row.
+        starts = np.flatnonzero(np.r_[True, case[1:] != case[:-1]])
+        joint[case[starts]] += np.add.reduceat(found, starts, axis=0)
+
+
+def _expand(
+    tables: Tables, plan: Plan, codes: np.ndarray, rows: np.ndarray
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """One sub-row per combination of states of the plan's unobserved conditioned roots."""
+    sub_rows = rows
+    values = {root: codes[rows, tables.index[root]].astype(np.intp) for root in plan.conditioned}
+    for root in plan.conditioned:
+        unknown = values[root] == UNKNOWN
+        if not unknown.any():
+            continue
+        repeats = np.where(unknown, tables.card[root], 1)
+        starts = np.cumsum(repeats) - repeats
+        sub_rows = np.repeat(sub_rows, repeats)
+        values = {r: np.repeat(v, repeats) for r, v in values.items()}
+        offset = np.arange(len(sub_rows)) - np.repeat(starts, repeats)
+        values[root] = np.where(np.repeat(unknown, repeats), offset, values[root])
+    return sub_rows, values
+
+
+def _contract(
+    tables: Tables, plan: Plan, reads: Reads, codes: np.ndarray, fixed: dict[str, np.ndarray], nodes: Sequence[str]
+) -> np.ndarray:
+    """(sub-rows, 1 + states of `nodes`): P(evidence), then each node's P(node = state, evidence)."""
+    s = len(codes)
+    weight = np.ones(s)
+    for root in plan.conditioned:
+        weight *= tables.tables[root][fixed[root]]
+    for node in plan.factorised:
+        state = codes[:, tables.index[node]]
+        factor = tables.factorised[node]
+        weight *= factor.scale[state]
+        for parent, vectors in zip(tables.parents[node], factor.vectors, strict=True):
+            if parent in fixed:
+                weight *= vectors[state, fixed[parent]]
+    lam = _evidence(tables, codes)
+    values: list[np.ndarray | None] = [_leaf_value(tables, leaf, codes, fixed, lam) for leaf in plan.leaves]
+    for step in plan.steps:
+        values.append(np.einsum(step.forward, *(values[i] for i in step.inputs)))
+    z = values[-1] if plan.steps else np.ones(s)  # no steps: no leaves, everything is in `weight`
+    read_at, wanted = reads
+    found = np.empty((s, 1 + sum(tables.card[node] for node in nodes)))
+    found[:, 0] = z
+    blocks, at = {}, 1
+    for node in nodes:
+        blocks[node] = found[:, at : at + tables.card[node]]
+        at += tables.card[node]
+
+    def read(i: int, grad: np.ndarray) -> None:
+        """The joints of the nodes read from tensor i, given its gradient."""
+        for node, axis in read_at.get(i, ()):
+            if axis is None:  # an absorbed node, from its own leaf
+                leaf = plan.leaves[i]
+                factors = _factors(tables, leaf, codes, lam)
+                blocks[node][:] = _absorbed_joint(tables, leaf, grad, fixed, lam.get(node), factors)
+                continue
+            # the sum of T * dZ/dT over every axis but the node's and the case axis, in one pass
+            axes = list(range(values[i].ndim))
+            blocks[node][:] = np.einsum(values[i], axes, grad, axes, [axis, axes[-1]]).T
+
+    grads: list[np.ndarray | None] = [None] * len(values)
+    if plan.steps:
+        grads[-1] = np.ones(s)
+    # Each tensor is the input of one step, so its gradient is complete once that step is passed back: its
+    # nodes are read then, and values and gradients are dropped as soon as nothing further down needs them.
+    for step in reversed(plan.steps):
+        g, grads[step.output] = grads[step.output], None
+        for k, i in enumerate(step.inputs):
+            if g is None or not wanted & step.below[k]:
+                continue
+            others = [values[j] for m, j in enumerate(step.inputs) if m != k]
+            grad = np.einsum(step.backward[k], g, *others)
+            if step.reshape[k] is not None:
+                grad = np.broadcast_to(grad.reshape(step.reshape[k]), values[i].shape)
+            read(i, grad)
+            if i >= len(plan.leaves):
+                grads[i] = grad  # passed on down at its own step
+        for i in step.inputs:
+            values[i] = None
+    for node in nodes:
+        if node in plan.conditioned:
+            blocks[node][:] = 0.0
+            blocks[node][np.arange(s), fixed[node]] = z
+        elif node in plan.factorised:
+            # only observed nodes are factorised when their marginal is asked for
+            blocks[node][:] = 0.0
+            blocks[node][np.arange(s), codes[:, tables.index[node]]] = z
+    found *= weight[:, None]
+    return found
+
+
+def _evidence(tables: Tables, codes: np.ndarray) -> dict[str, np.ndarray]:
+    """{observed node: (states, sub-rows) evidence vectors}: one-hot where observed, ones where not."""
+    observed = np.flatnonzero((codes != UNKNOWN).any(axis=0))
+    if not observed.size:
+        return {}
+    node_of = np.repeat(observed, [tables.card[tables.nodes[j]] for j in observed])
+    state_of = np.concatenate([np.arange(tables.card[tables.nodes[j]]) for j in observed])
+    column = codes[:, node_of]
+    vectors = np.ascontiguousarray(((column == state_of) | (column == UNKNOWN)).T, dtype=np.float64)
+    bounds = np.cumsum([0] + [tables.card[tables.nodes[j]] for j in observed])
+    return {tables.nodes[j]: vectors[a:b] for j, a, b in zip(observed, bounds, bounds[1:], strict=False)}
+
+
+def _leaf_value(
+    tables: Tables, leaf: Leaf, codes: np.ndarray, fixed: dict[str, np.ndarray], evidence: dict[str, np.ndarray]
+) -> np.ndarray:
+    """The leaf tensor for these sub-rows, case axis last: its table times its node's evidence vector (summed
+    over the node for an absorbed leaf), times its factors (see _factors)."""
+    s = len(codes)
+    lam = evidence.get(leaf.node)
+    table = _gather(tables, leaf, fixed) if leaf.conditioned else leaf.table[..., None]
+    owned = True  # whether `value` is a fresh array, to be multiplied in place
+    if leaf.kind == "absorbed":
+        if lam is None and leaf.node in tables.unnormalised:
+            lam = np.ones((table.shape[0], s))  # summed like a seen node's, for the columns' own sums
+        if lam is None:
+            value = np.ones((*table.shape[1:-1], s))
+        elif leaf.conditioned:
+            value = np.einsum("s...n,sn->...n", table, lam)
+        else:
+            flat = leaf.table.reshape(leaf.table.shape[0], -1)
+            value = (flat.T @ lam).reshape((*leaf.table.shape[1:], s))
+    elif lam is not None:
+        lam = lam.reshape((lam.shape[0], *(1,) * (table.ndim - 2), s))
+        value = np.multiply(table, lam, out=table) if leaf.conditioned else table * lam
+    elif leaf.conditioned:
+        value = table
+    else:
+        value, owned = np.broadcast_to(table, (*table.shape[:-1], s)), False
+    for axis, vector in _factors(tables, leaf, codes, evidence).items():
+        vector = _along(vector, axis, value.ndim)
+        value = np.multiply(value, vector, out=value) if owned else value * vector
+        owned = True
+    return value
+
+
+def _factors(tables: Tables, leaf: Leaf, codes: np.ndarray, evidence: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
+    """The vectors that multiply a leaf's table besides its node's evidence, {axis of its scope: (states,
+    sub-rows)}: the prior times the evidence vector of each root it hosts, and each attached vector.
+
+    Every read of the leaf's contents goes through here, so the value and the joint read from it (see
+    _absorbed_joint) multiply the same numbers. Vectors along one axis are multiplied together first: one
+    pass over the table per axis."""
+    along: dict[int, np.ndarray] = {}
+    for root, axis in leaf.roots:
+        along[axis] = tables.tables[root][:, None] * evidence.get(root, 1.0)
+    for child, position, axis in leaf.attached:
+        vector = tables.factorised[child].vectors[position][codes[:, tables.index[child]]].T
+        along[axis] = along[axis] * vector if axis in along else vector
+    return along
+
+
+def _gather(tables: Tables, leaf: Leaf, fixed: dict[str, np.ndarray]) -> np.ndarray:
+    """The leaf's table at each sub-row's states of its conditioned parents (its trailing axes), case axis last.
+
+    One np.take over the table seen as (free states, conditioned states): a single pass that writes the
+    result with the case axis contiguous."""
+    free = leaf.table.shape[: leaf.table.ndim - len(leaf.conditioned)]
+    flat = np.zeros(len(next(iter(fixed.values()))), dtype=np.intp)
+    for parent in leaf.conditioned:
+        flat *= tables.card[parent]
+        flat += fixed[parent]
+    return np.take(leaf.table.reshape(math.prod(free), -1), flat, axis=1).reshape((*free, -1))
+
+
+def _absorbed_joint(
+    tables: Tables,
+    leaf: Leaf,
+    grad: np.ndarray,
+    fixed: dict[str, np.ndarray],
+    lam: np.ndarray | None,
+    factors: dict[int, np.ndarray],
+) -> np.ndarray:
+    """P(an absorbed node = state, evidence) per sub-row, (sub-rows, states), from its leaf's gradient.
+
+    The leaf's value is the sum over the node's states of table * evidence * factors; the joint is each
+    state's term of that sum times the gradient, summed over the leaf's scope. The factors (the priors of
+    the roots the leaf hosts, and attached vectors) go with the gradient: they hold no axis of the node."""
+    s = grad.shape[-1]
+    for axis, vector in factors.items():
+        grad = grad * _along(vector, axis, grad.ndim)
+    if leaf.conditioned:
+        table = _gather(tables, leaf, fixed)
+        joint = np.einsum("spn,pn->ns", table.reshape(table.shape[0], -1, s), np.reshape(grad, (-1, s)))
+    else:
+        flat = leaf.table.reshape(leaf.table.shape[0], -1)
+        joint = (flat @ np.reshape(grad, (flat.shape[1], s))).T
+    return joint if lam is None else joint * lam.T
+
+
+def _along(vector: np.ndarray, axis: int, ndim: int) -> np.ndarray:
+    """A (states, sub-rows) vector shaped to multiply a tensor of `ndim` axes, case axis last, along `axis`."""
+    return vector.reshape((1,) * axis + (vector.shape[0],) + (1,) * (ndim - axis - 2) + (-1,))
+
+
+__all__ = ["run_plan"]

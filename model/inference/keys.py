@@ -1,0 +1,114 @@
+"""Plan keys: which plan each case runs.
+
+A network's plan bits (the terms are defined in engine.py's docstring) are the nodes that a plan may simplify:
+the roots it may condition and the childless nodes it may factorise, chosen once per engine (choose_plan_bits). A
+case's key has a node's bit set when the case's evidence allows that node to be simplified; the key names a plan
+(pattern), and cases of one key run together. A group of cases too small to be worth a plan of its own gives up
+bits until it joins a coarser plan that the call runs anyway (merged_keys).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+from model.inference.codes import UNKNOWN
+from model.inference.plans import cost
+from model.inference.tables import Tables
+
+# The most plan bits (see choose_plan_bits): a key is an int64, so beyond 62 candidates (pigs has 188) the 62
+# that alone shrink the contraction most.
+_PLAN_BITS = 62
+# Each plan's batch pays a fixed Python overhead of 1-2 ms, and each plan a compilation of about 4 ms the
+# first time; its arithmetic costs some 12 us a sub-row. A group of cases with fewer sub-rows than this joins
+# a coarser plan that other cases of the call already run (see merged_keys); 512 and 1024 measured slower.
+_SUB_ROWS_PER_PLAN = 256
+
+
+def choose_plan_bits(tables: Tables) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(enumerated roots, plan bits): the roots conditioned in every plan, because keeping one in the contraction
+    costs more than running the contraction once per state; and the nodes a plan may simplify, most useful first.
+    """
+    # A root with one child, or a childless node with one parent, never widens the contraction.
+    splittable = [n for n in tables.nodes if not tables.parents[n] and len(tables.children[n]) >= 2]
+    splittable_leaves = [n for n in tables.factorised if len(tables.parents[n]) >= 2]
+    every_root = frozenset(splittable)
+    base = cost(tables, every_root, frozenset())
+    enumerated = tuple(r for r in splittable if cost(tables, every_root - {r}, frozenset()) > tables.card[r] * base)
+    # The plan bits: every root that can be fixed and every childless node that can be split, so that an
+    # observed root is always fixed and an unknown or factorising finding never couples its parents. Ordered
+    # by how much each alone shrinks the contraction (most first): merged_keys gives up the last ones first.
+    candidates = [r for r in splittable if r not in enumerated] + splittable_leaves
+    alone = {c: cost(tables, *_simplified(tables, enumerated, [c])) for c in candidates}
+    ranked = sorted(candidates, key=lambda c: (alone[c], tables.index[c]))
+    return enumerated, tuple(ranked[:_PLAN_BITS])
+
+
+def _simplified(
+    tables: Tables, enumerated: Sequence[str], nodes: Iterable[str]
+) -> tuple[frozenset[str], frozenset[str]]:
+    """(conditioned roots, factorised childless nodes) when `nodes` are simplified, with the enumerated roots."""
+    split = {n for n in nodes if n in tables.factorised}
+    return frozenset(enumerated).union(n for n in nodes if n not in split), frozenset(split)
+
+
+def pattern(
+    tables: Tables, enumerated: Sequence[str], plan_bits: Sequence[str], key: int
+) -> tuple[frozenset[str], frozenset[str]]:
+    """(conditioned roots, factorised childless nodes) of the plan that a key of plan bits names."""
+    chosen = {node for bit, node in enumerate(plan_bits) if key >> bit & 1}
+    conditioned = frozenset(enumerated) | {r for r in chosen if r not in tables.factorised}
+    return conditioned, frozenset(chosen & tables.factorised.keys())
+
+
+def plan_keys(
+    tables: Tables, enumerated: Sequence[str], plan_bits: Sequence[str], codes: np.ndarray, nodes: Sequence[str]
+) -> np.ndarray:
+    """Each case's key, small groups merged (merged_keys). A root's bit is set where the root is observed; a
+    childless node's where its code factorises (codes may hold cumulative codes, see Factorised), and for a node
+    asked for only where it is observed. The bit of a cumulative code is never given up: only a plan that
+    factorises its node can compute it."""
+    n = codes.shape[0]
+    keys = np.zeros(n, dtype=np.int64)
+    required = np.zeros(n, dtype=np.int64)  # bits a case must keep: a cumulative code needs its node split
+    for bit, node in enumerate(plan_bits):
+        column = codes[:, tables.index[node]].astype(np.int64)
+        if node in tables.factorised:
+            simple = tables.factorised[node].rank1[column]
+            if node in nodes:
+                simple &= column != UNKNOWN
+            required |= (column >= tables.card[node]).astype(np.int64) << bit
+        else:
+            simple = column != UNKNOWN
+        keys |= simple.astype(np.int64) << bit
+    sub_rows = np.ones(n)
+    for root in enumerated:
+        sub_rows[codes[:, tables.index[root]] == UNKNOWN] *= tables.card[root]
+    return merged_keys(keys, sub_rows, len(plan_bits), _SUB_ROWS_PER_PLAN, required)
+
+
+def merged_keys(
+    keys: np.ndarray, sub_rows: np.ndarray, bits: int, least: float, required: np.ndarray | None = None
+) -> np.ndarray:
+    """The plan keys with small groups of cases moved to coarser plans that the call runs anyway.
+
+    A key's bit says that its plan may simplify that node. From the last bit chosen (the least useful) to the
+    first: a group with fewer than `least` sub-rows whose key has the bit, while the same key without it also
+    has cases, joins that group. Bits are only ever cleared, so a case never runs on a plan that simplifies a
+    node it does not allow to; the coarser plan does a little more arithmetic per case, and the call runs,
+    and may have to compile, one plan fewer. A lone group stays as it is: nothing would share its plan. A case
+    keeps the bits of `required` (its evidence can only be computed with those nodes simplified).
+    """
+    for bit in reversed(range(bits)):
+        groups, inverse = np.unique(keys, return_inverse=True)
+        size = np.bincount(inverse, weights=sub_rows, minlength=len(groups))
+        coarser = groups & ~(1 << bit)
+        move = ((size < least) & (groups != coarser) & np.isin(coarser, groups))[inverse]
+        if required is not None:
+            move &= (required >> bit & 1) == 0
+        keys = np.where(move, keys & ~(1 << bit), keys)
+    return keys
+
+
+__all__ = ["choose_plan_bits", "merged_keys", "pattern", "plan_keys"]

@@ -1,0 +1,273 @@
+"""Plans: one contraction of the network's tables, compiled for one choice of conditioned and factorised nodes.
+
+A plan (the terms are defined in engine.py's docstring) is its leaves, the input tensors, each with the case axis
+last; its steps, the pairwise einsums down to one number per sub-row, in the order of the cheapest elimination
+path (paths.py) and each with the subscripts of its gradients; and where each node's joint can be read from a
+tensor T as T * dZ/dT. Everything here is a pure function of the tables and the plan's pattern: which plan a case
+runs is keys.py's, and running one on a batch execute.py's.
+"""
+
+from __future__ import annotations
+
+import math
+import string
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from model.inference.paths import cheapest_path
+from model.inference.tables import Tables
+
+# Where a plan reads the nodes asked for: {tensor: [(node, its axis, or None for an absorbed node read from its own
+# leaf)]}, and the tensors whose gradients those reads need, as a bit set (find_reads).
+Reads = tuple[dict[int, list[tuple[str, int | None]]], int]
+
+
+@dataclass(frozen=True)
+class Leaf:
+    """One input tensor of a contraction, case axis last.
+
+    kind "node": the node's own table times its evidence vector, over (node, free parents).
+    kind "absorbed": a node without children summed against its evidence vector, over its free parents.
+    `conditioned` lists the parents fixed per sub-row: the table's trailing axes, gathered per sub-row.
+    `roots` lists (root, axis): a root kept in the contraction has no tensor of its own (one einsum step fewer);
+    its prior times its evidence vector multiplies the table of its first child that has one along that axis.
+    `attached` lists (factorised node, which of its parents, axis): that node's vector for this parent (the
+    leaf's own node, or a root it hosts) multiplies the table along that axis.
+    """
+
+    node: str
+    kind: str
+    scope: tuple[str, ...]
+    conditioned: tuple[str, ...]
+    table: np.ndarray
+    roots: tuple[tuple[str, int], ...]
+    attached: tuple[tuple[str, int, int], ...]
+
+
+@dataclass(frozen=True)
+class Step:
+    """out = einsum(forward, *inputs). Gradients flow back to an input only when its subtree holds a wanted tensor."""
+
+    inputs: tuple[int, ...]
+    output: int
+    forward: str
+    backward: tuple[str, ...]
+    reshape: tuple[tuple[int, ...] | None, ...]
+    # per input: the tensors it was built from, itself included, as a bit set (bit i: tensor i). Sets of ints
+    # took some 20 MB over a run's plans.
+    below: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class Plan:
+    """One contraction: the roots in `conditioned` fixed per sub-row, the nodes in `factorised` split into vectors."""
+
+    conditioned: tuple[str, ...]
+    factorised: tuple[str, ...]
+    leaves: tuple[Leaf, ...]
+    steps: tuple[Step, ...]
+    leaf_of: Mapping[str, int]
+    # Where a node's joint with the evidence can always be read: the tensor (leaf or intermediate) in which it
+    # is summed out, and its axis. Any tensor T gives the joint of its scope as T * dZ/dT, and the one nearest the
+    # final sum needs the shortest backward pass.
+    read_from: Mapping[str, tuple[int, int]]
+    scopes: tuple[tuple[str, ...], ...]  # every tensor's: the leaves', then each step's output
+    bytes_per_sub_row: int
+    # per tuple of nodes asked for: the nodes read from each tensor, and the tensors whose gradients are needed
+    reads: dict[tuple[str, ...], Reads] = field(default_factory=dict, compare=False)
+
+
+def greedy_path(tables: Tables, scopes: Sequence[tuple[str, ...]]) -> tuple[list[tuple[int, ...]], float]:
+    """The cheapest variable elimination order (cheapest_path) for these scopes: its groups of tensor ids
+    (see elimination_path), and its operation count per sub-row."""
+    if not scopes:
+        return [], 0.0
+    path, cost = cheapest_path(*_masks(tables, scopes))
+    return path, float(cost)
+
+
+def _masks(tables: Tables, scopes: Sequence[tuple[str, ...]]) -> tuple[list[int], list[int]]:
+    # Integer labels (bit i is node i): sets of strings iterate in an order that changes from run to run
+    # (hash randomisation), and ties could then be broken differently in each run.
+    return [sum(1 << tables.index[v] for v in scope) for scope in scopes], [tables.card[v] for v in tables.nodes]
+
+
+def _leaves(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str]) -> list[Leaf]:
+    """The input tensors of the contraction with `conditioned` roots fixed and `factorised` nodes split."""
+    # A root kept in the contraction rides on its first child that has a table here (a factorised child has
+    # none: it is split into vectors); a root whose children are all factorised keeps a tensor of its own.
+    hosts: dict[str, list[str]] = {}
+    for root in tables.nodes:
+        if not tables.parents[root] and tables.children[root] and root not in conditioned:
+            host = next((c for c in tables.children[root] if c not in factorised), None)
+            if host is not None:
+                hosts.setdefault(host, []).append(root)
+    host_of = {root: host for host, roots in hosts.items() for root in roots}
+    attached: dict[str, list[tuple[str, int, str]]] = {}
+    for child in (n for n in tables.nodes if n in factorised):  # node order: the same products every run
+        for position, parent in enumerate(tables.parents[child]):
+            if parent not in conditioned:
+                attached.setdefault(host_of.get(parent, parent), []).append((child, position, parent))
+    leaves = []
+    for node in tables.nodes:
+        if node in conditioned or node in factorised or node in host_of:
+            continue
+        family = (node, *tables.parents[node])
+        fixed = tuple(p for p in tables.parents[node] if p in conditioned)
+        table = tables.moved(node, fixed)
+        free = tuple(v for v in family if v not in conditioned)
+        kind = "node" if tables.children[node] else "absorbed"
+        scope = free if kind == "node" else free[1:]
+        roots = tuple((root, scope.index(root)) for root in hosts.get(node, ()))
+        factors = tuple((c, position, scope.index(p)) for c, position, p in attached.get(node, ()))
+        leaves.append(Leaf(node, kind, scope, fixed, table, roots, factors))
+    return leaves
+
+
+def cost(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str]) -> float:
+    """The operation count per sub-row of the contraction with `conditioned` roots fixed and `factorised` nodes
+    split, without compiling it: what choosing the plan bits compares."""
+    return greedy_path(tables, [leaf.scope for leaf in _leaves(tables, conditioned, factorised)])[1]
+
+
+def compile_plan(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str]) -> Plan:
+    """The leaves and contraction steps with `conditioned` roots fixed and `factorised` nodes split."""
+    leaves = _leaves(tables, conditioned, factorised)
+    scopes = [leaf.scope for leaf in leaves]
+    steps = _steps(tables, scopes, len(leaves))
+    read_from = {}
+    for step in steps:
+        for i in step.inputs:
+            for axis, v in enumerate(scopes[i]):
+                if v not in scopes[step.output] and tables.children[v]:
+                    read_from.setdefault(v, (i, axis))
+    for i, leaf in enumerate(leaves):
+        if leaf.kind == "node" and leaf.node not in read_from:
+            read_from[leaf.node] = (i, 0)
+    # every tensor's value and gradient alive at once, 8 bytes each: the measure for the batch size
+    bytes_per_sub_row = 16 * sum(math.prod(tables.card[v] for v in scope) for scope in scopes) + 64
+    return Plan(
+        conditioned=tuple(n for n in tables.nodes if n in conditioned),
+        factorised=tuple(n for n in tables.nodes if n in factorised),
+        leaves=tuple(leaves),
+        steps=tuple(steps),
+        leaf_of={leaf.node: i for i, leaf in enumerate(leaves)},
+        read_from=read_from,
+        scopes=tuple(scopes),
+        bytes_per_sub_row=bytes_per_sub_row,
+    )
+
+
+def find_reads(tables: Tables, plan: Plan, nodes: Sequence[str]) -> Reads:
+    """Where to read the nodes of `nodes` in `plan` ({tensor: [(node, its axis, or None for an absorbed node
+    read from its own leaf)]}), and the tensors whose gradients the reads need, as a bit set: the backward
+    pass computes only those and the ones they are built from. Conditioned and factorised nodes are not read.
+
+    Each node is first placed where it is summed out (plan.read_from), which fixes the tensors that get a
+    gradient; it is then read from the smallest of those tensors that holds it. That costs no backward
+    work, and reading the joint from a tensor costs a pass over it: on benchmark cases, the reads went
+    from about a tenth of a contraction's arithmetic to a fortieth."""
+    absorbed = {plan.leaf_of[n] for n in nodes if n in plan.leaf_of and n not in plan.read_from}
+    first = sum(1 << i for i in absorbed | {plan.read_from[n][0] for n in nodes if n in plan.read_from})
+    # the tensors that get a gradient: the final one, and each input whose subtree holds a tensor in `first`
+    fed = [plan.steps[-1].output] if plan.steps else []
+    for step in plan.steps:
+        fed += [i for i, below in zip(step.inputs, step.below, strict=True) if first & below]
+    read_at: dict[int, list[tuple[str, int | None]]] = {}
+    for node in nodes:
+        if node in plan.read_from:
+            holding = [i for i in fed if node in plan.scopes[i]] or [plan.read_from[node][0]]
+            i = min(holding, key=lambda i: (math.prod(tables.card[v] for v in plan.scopes[i]), i))
+            read_at.setdefault(i, []).append((node, plan.scopes[i].index(node)))
+        elif node in plan.leaf_of:
+            read_at.setdefault(plan.leaf_of[node], []).append((node, None))
+    return read_at, sum(1 << i for i in read_at)
+
+
+def _steps(tables: Tables, scopes: list[tuple[str, ...]], n_leaves: int) -> list[Step]:
+    """Pairwise contraction steps down to one number per sub-row; appends each step's scope to `scopes`."""
+    path = greedy_path(tables, scopes)[0]
+    below = [1 << i for i in range(n_leaves)]
+    steps: list[Step] = []
+
+    def emit(inputs: tuple[int, ...], live: list[int]) -> int:
+        needed = {v for j in live for v in scopes[j]}
+        union = dict.fromkeys(v for i in inputs for v in scopes[i])
+        out_scope = tuple(v for v in union if v in needed)
+        steps.append(_step(tables, inputs, len(scopes), out_scope, scopes, below))
+        scopes.append(out_scope)
+        built = 1 << (len(scopes) - 1)
+        for i in inputs:
+            built |= below[i]
+        below.append(built)
+        return len(scopes) - 1
+
+    # per path id (the leaves, then each group's result): its tensor here, where a group of k tensors takes
+    # k - 1 pairwise steps
+    where = list(range(len(scopes)))
+    live = set(where)
+    for group in path:
+        chosen = [where[i] for i in group]
+        live.difference_update(chosen)
+        acc, pending = chosen[0], chosen[1:]
+        if not pending:
+            acc = emit((acc,), list(live))
+        while pending:
+            other = pending.pop(0)
+            acc = emit((acc, other), [*live, *pending])
+        live.add(acc)
+        where.append(acc)
+    if live and not steps:
+        # One leaf over no free variable (every other node fixed or split into vectors) needs no path, but
+        # its value is a factor of P(evidence): a step of its own makes it the final tensor like any other.
+        emit(tuple(live), [])
+    if len(live) > 1 or any(scopes[i] for i in live):
+        raise AssertionError("the contraction path did not end in one number per sub-row")
+    return steps
+
+
+def _step(
+    tables: Tables,
+    inputs: tuple[int, ...],
+    output: int,
+    out_scope: tuple[str, ...],
+    scopes: list[tuple[str, ...]],
+    below: list[int],
+) -> Step:
+    """One pairwise (or single-tensor) step and its gradients, as einsum subscripts.
+
+    numpy's einsum names axes by letter, 52 of them. The labels are the step's own, given to the variables
+    of its operands alone: a whole network needs many more (win95pts 60 in one plan, pigs hundreds), a step
+    never does unless one of its tensors alone has over 50 axes."""
+    variables = list(dict.fromkeys(v for i in inputs for v in scopes[i]))
+    if len(variables) >= len(string.ascii_letters):
+        raise ValueError(f"a contraction step over {len(variables)} variables needs more than numpy einsum's 52 labels")
+    symbol = {v: string.ascii_letters[k] for k, v in enumerate(variables)}
+    batch = string.ascii_letters[len(variables)]
+
+    def term(scope: tuple[str, ...]) -> str:
+        return "".join(symbol[v] for v in scope) + batch
+
+    forward = ",".join(term(scopes[i]) for i in inputs) + "->" + term(out_scope)
+    backward = []
+    reshape: list[tuple[int, ...] | None] = []
+    for k, i in enumerate(inputs):
+        others = [scopes[j] for m, j in enumerate(inputs) if m != k]
+        present = set(out_scope).union(*others)
+        kept = tuple(v for v in scopes[i] if v in present)
+        backward.append(",".join([term(out_scope), *(term(o) for o in others)]) + "->" + term(kept))
+        # A variable summed here that only this input holds: the gradient is constant along it.
+        reshape.append(None if kept == scopes[i] else (*(tables.card[v] if v in kept else 1 for v in scopes[i]), -1))
+    return Step(
+        inputs=inputs,
+        output=output,
+        forward=forward,
+        backward=tuple(backward),
+        reshape=tuple(reshape),
+        below=tuple(below[i] for i in inputs),
+    )
+
+
+__all__ = ["Leaf", "Plan", "Reads", "Step", "compile_plan", "cost", "find_reads", "greedy_path"]

@@ -148,17 +148,24 @@ def noisy_max_network() -> DiscreteBayesianNetwork:
     )
 
 
-@pytest.mark.parametrize("cancellation", [0.0, 1e4, np.inf])
+@pytest.mark.parametrize(
+    ("cancellation", "split", "again"), [(np.inf, True, False), (0.0, False, False), (1.0, True, True)]
+)
 def test_a_noisy_max_finding_seen_in_any_state_is_a_difference_of_two_factorised_cases(
-    cancellation: float, monkeypatch: pytest.MonkeyPatch
+    cancellation: float, split: bool, again: bool, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Seen above its lowest state, F (and G) is computed as P(F <= s) - P(F <= s - 1), two cases in which it is
-    # split into vectors: the same answers whether the terms are kept (limit inf, and 1e4, which these cases
-    # are well within), or every expanded case computed again without them (limit 0).
+    # split into vectors: the same answers whether the terms are kept (no limit), no finding is split (limit 0:
+    # every split is expected to cancel beyond it), or every split case is computed again without its terms
+    # (splits expected to cancel by a factor of 1, a limit of 1 that no difference of two nonzero terms meets).
     monkeypatch.setattr("model.inference.engine._CANCELLATION", cancellation)
     model = noisy_max_network()
     engine = Engine(model)
     assert engine.factorised["F"].expands.tolist() == [False, True, True]
+    if again:
+        monkeypatch.setattr(
+            engine, "_cancelling", {n: np.where(np.isfinite(v), 1.0, np.inf) for n, v in engine._cancelling.items()}
+        )
     evidences = [{"F": f, "G": g} for f in range(3) for g in range(3)] + [{"F": 2, "R": 1}, {"G": 1, "S": 2}]
     codes = np.full((len(evidences), len(engine.nodes)), UNKNOWN, dtype=np.int16)
     for row, evidence in enumerate(evidences):
@@ -169,12 +176,34 @@ def test_a_noisy_max_finding_seen_in_any_state_is_a_difference_of_two_factorised
     monkeypatch.setattr(engine, "_plain_joint", lambda codes, *rest: rows.append(len(codes)) or plain(codes, *rest))
     # the roots: F and G are expanded where seen above their lowest state (a node asked for never is)
     found = engine.marginals(codes, ["R", "S", "T"])
-    # 2**k terms for a case that sees k of F and G above their lowest state; at limit 0, every case again
-    assert rows[0] == sum(2 ** sum(e.get(f, 0) > 0 for f in ("F", "G")) for e in evidences)
-    assert rows[1:] == ([len(evidences)] if cancellation == 0 else [])
+    # 2**k terms for a case that sees k of F and G above their lowest state
+    k = [sum(e.get(f, 0) > 0 for f in ("F", "G")) for e in evidences]
+    assert rows[0] == (sum(2**n for n in k) if split else len(evidences))
+    assert rows[1:] == ([sum(n > 0 for n in k)] if again else [])
     for row, evidence in enumerate(evidences):
         for node in ("R", "S", "T"):
             assert found[node][row] == pytest.approx(enumerated(model, evidence, node), abs=EXACT), (node, evidence)
+
+
+def test_a_case_splits_the_findings_expected_to_cancel_least() -> None:
+    # F is expected to cancel by a factor of 3 and G by 30 (monkeypatched priors): under a limit of 1e4 a case
+    # seeing both splits both; under 50 only F (3 * 30 = 90 would be past it), G keeping its table.
+    model = noisy_max_network()
+    engine = Engine(model)
+    codes = np.full((1, len(engine.nodes)), UNKNOWN, dtype=np.int16)
+    codes[0, engine.index["F"]] = 1
+    codes[0, engine.index["G"]] = 1
+    engine._cancelling = {"F": np.array([np.inf, 3.0, 3.0]), "G": np.array([np.inf, 30.0, 30.0])}
+    rows = []
+    plain = engine._plain_joint
+    engine._plain_joint = lambda codes, *rest: rows.append(codes.copy()) or plain(codes, *rest)
+    for limit, terms in ((1e4, 4), (50.0, 2)):
+        rows.clear()
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr("model.inference.engine._CANCELLATION", limit)
+            found = engine.marginals(codes, ["R"])
+        assert len(rows[0]) == terms
+        assert found["R"][0] == pytest.approx(enumerated(model, {"F": 1, "G": 1}, "R"), abs=EXACT)
 
 
 def test_every_table_fixed_or_split_but_one_over_no_free_node() -> None:
@@ -323,3 +352,26 @@ def test_a_batch_of_a_random_network_equals_one_case_at_a_time(data: st.DataObje
         alone = engine_marginals(model, evidence)
         for node in engine.nodes:
             assert found[node][i] == pytest.approx(alone[node], abs=1e-12), (node, evidence)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_observed_inner_nodes_sliced_out_give_every_marginal(data: st.DataObject) -> None:
+    # Every node with parents and children a plan bit, however little slicing it saves: an observed one is
+    # taken at its state (its table and its children's), and every node's marginal stays exact, in a batch too.
+    model = data.draw(networks())
+    note(described(model))
+    batch = data.draw(st.lists(cases(model), min_size=1, max_size=6))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("model.inference.keys._SLICE_SAVES", -np.inf)
+        engine = Engine(model)
+    inner = {n for n in engine.nodes if engine.parents[n] and engine.children[n]}
+    assert inner <= set(engine.plan_bits)
+    codes = np.full((len(batch), len(engine.nodes)), UNKNOWN, dtype=np.int16)
+    for i, evidence in enumerate(batch):
+        for node, state in evidence.items():
+            codes[i, engine.index[node]] = state
+    found = engine.marginals(codes, engine.nodes)
+    for i, evidence in enumerate(batch):
+        for node in engine.nodes:
+            assert found[node][i] == pytest.approx(reference(model, evidence, node), abs=1e-10), (node, evidence)

@@ -71,7 +71,8 @@ def _contract(
     s = len(codes)
     weight = np.ones(s)
     for root in plan.conditioned:
-        weight *= tables.tables[root][fixed[root]]
+        if not tables.parents[root]:  # a sliced node's table is a leaf of its own
+            weight *= tables.tables[root][fixed[root]]
     for node in plan.factorised:
         state = codes[:, tables.index[node]]
         factor = tables.factorised[node]
@@ -154,7 +155,7 @@ def _leaf_value(
     """The leaf tensor for these sub-rows, case axis last: its table times its node's evidence vector (summed
     over the node for an absorbed leaf), times its factors (see _factors)."""
     s = len(codes)
-    lam = evidence.get(leaf.node)
+    lam = None if leaf.kind == "sliced" else evidence.get(leaf.node)  # a sliced table is at the state seen
     table = _gather(tables, leaf, fixed) if leaf.conditioned else leaf.table[..., None]
     owned = True  # whether `value` is a fresh array, to be multiplied in place
     if leaf.kind == "absorbed":

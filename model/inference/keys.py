@@ -1,10 +1,10 @@
 """Plan keys: which plan each case runs.
 
-A network's plan bits (the terms are defined in engine.py's docstring) are the nodes that a plan may simplify:
-the roots it may condition and the childless nodes it may factorise, chosen once per engine (choose_plan_bits). A
-case's key has a node's bit set when the case's evidence allows that node to be simplified; the key names a plan
-(pattern), and cases of one key run together. A group of cases too small to be worth a plan of its own gives up
-bits until it joins a coarser plan that the call runs anyway (merged_keys).
+A network's plan bits (the terms are defined in engine.py's docstring) are the nodes that a plan may simplify: the
+roots it may condition, the inner nodes it may slice and the childless nodes it may factorise, chosen once per
+engine (choose_plan_bits). A case's key has a node's bit set when the case's evidence allows that node to be
+simplified; the key names a plan (pattern), and cases of one key run together. A group of cases too small to be
+worth a plan of its own gives up bits until it joins a coarser plan that the call runs anyway (merged_keys).
 """
 
 from __future__ import annotations
@@ -20,6 +20,13 @@ from model.inference.tables import Tables
 # The most plan bits (see choose_plan_bits): a key is an int64, so beyond 62 candidates (pigs has 188) the 62
 # that alone shrink the contraction most.
 _PLAN_BITS = 62
+# An observed node with parents and children is a plan bit where slicing it alone (see plans.Leaf) saves at
+# least this many operations a sub-row: about what a plan's fixed cost (1-2 ms) buys at this engine's rate, over
+# a group's few sub-rows. Slicing every such node took water and mildew (16-26 million operations a sub-row
+# unsliced) from 0.2-0.4x pyAgrum's speed to 2-11x, but alarm, hepar2 and win95pts (2,000-5,600) from 4-46x down
+# to about 2x, and pathfinder (300,000; a slice saves at most 175,000) from 6x to 2.5x: there, the plans it
+# multiplies cost more than the arithmetic it saves.
+_SLICE_SAVES = 500_000
 # Each plan's batch pays a fixed Python overhead of 1-2 ms, and each plan a compilation of about 4 ms the
 # first time; its arithmetic costs some 12 us a sub-row. A group of cases with fewer sub-rows than this joins
 # a coarser plan that other cases of the call already run (see merged_keys); 512 and 1024 measured slower.
@@ -36,10 +43,15 @@ def choose_plan_bits(tables: Tables) -> tuple[tuple[str, ...], tuple[str, ...]]:
     every_root = frozenset(splittable)
     base = cost(tables, every_root, frozenset())
     enumerated = tuple(r for r in splittable if cost(tables, every_root - {r}, frozenset()) > tables.card[r] * base)
+    # An observed inner node (parents and children) may be sliced where that alone saves _SLICE_SAVES.
+    unsliced = cost(tables, frozenset(enumerated), frozenset())
+    inner = [n for n in tables.nodes if tables.parents[n] and tables.children[n]]
+    inner = [n for n in inner if unsliced - cost(tables, *_simplified(tables, enumerated, [n])) >= _SLICE_SAVES]
     # The plan bits: every root that can be fixed and every childless node that can be split, so that an
-    # observed root is always fixed and an unknown or factorising finding never couples its parents. Ordered
-    # by how much each alone shrinks the contraction (most first): merged_keys gives up the last ones first.
-    candidates = [r for r in splittable if r not in enumerated] + splittable_leaves
+    # observed root is always fixed and an unknown or factorising finding never couples its parents, and the
+    # inner nodes worth slicing. Ordered by how much each alone shrinks the contraction (most first):
+    # merged_keys gives up the last ones first.
+    candidates = [r for r in splittable if r not in enumerated] + splittable_leaves + inner
     alone = {c: cost(tables, *_simplified(tables, enumerated, [c])) for c in candidates}
     ranked = sorted(candidates, key=lambda c: (alone[c], tables.index[c]))
     return enumerated, tuple(ranked[:_PLAN_BITS])
@@ -48,7 +60,7 @@ def choose_plan_bits(tables: Tables) -> tuple[tuple[str, ...], tuple[str, ...]]:
 def _simplified(
     tables: Tables, enumerated: Sequence[str], nodes: Iterable[str]
 ) -> tuple[frozenset[str], frozenset[str]]:
-    """(conditioned roots, factorised childless nodes) when `nodes` are simplified, with the enumerated roots."""
+    """(conditioned nodes, factorised childless nodes) when `nodes` are simplified, with the enumerated roots."""
     split = {n for n in nodes if n in tables.factorised}
     return frozenset(enumerated).union(n for n in nodes if n not in split), frozenset(split)
 
@@ -56,7 +68,7 @@ def _simplified(
 def pattern(
     tables: Tables, enumerated: Sequence[str], plan_bits: Sequence[str], key: int
 ) -> tuple[frozenset[str], frozenset[str]]:
-    """(conditioned roots, factorised childless nodes) of the plan that a key of plan bits names."""
+    """(conditioned nodes: roots and sliced inner nodes, factorised childless nodes) of the plan a key names."""
     chosen = {node for bit, node in enumerate(plan_bits) if key >> bit & 1}
     conditioned = frozenset(enumerated) | {r for r in chosen if r not in tables.factorised}
     return conditioned, frozenset(chosen & tables.factorised.keys())

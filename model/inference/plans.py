@@ -30,7 +30,9 @@ class Leaf:
 
     kind "node": the node's own table times its evidence vector, over (node, free parents).
     kind "absorbed": a node without children summed against its evidence vector, over its free parents.
-    `conditioned` lists the parents fixed per sub-row: the table's trailing axes, gathered per sub-row.
+    kind "sliced": an observed node with parents and children, conditioned like an observed root: its table at the
+    state seen, over its free parents (its children's tables are taken at that state too).
+    `conditioned` lists the family's variables fixed per sub-row: the table's trailing axes, gathered per sub-row.
     `roots` lists (root, axis): a root kept in the contraction has no tensor of its own (one einsum step fewer);
     its prior times its evidence vector multiplies the table of its first child that has one along that axis.
     `attached` lists (factorised node, which of its parents, axis): that node's vector for this parent (the
@@ -112,14 +114,14 @@ def _leaves(tables: Tables, conditioned: frozenset[str], factorised: frozenset[s
                 attached.setdefault(host_of.get(parent, parent), []).append((child, position, parent))
     leaves = []
     for node in tables.nodes:
-        if node in conditioned or node in factorised or node in host_of:
+        if node in factorised or node in host_of or (node in conditioned and not tables.parents[node]):
             continue
         family = (node, *tables.parents[node])
-        fixed = tuple(p for p in tables.parents[node] if p in conditioned)
+        fixed = tuple(v for v in family if v in conditioned)
         table = tables.moved(node, fixed)
         free = tuple(v for v in family if v not in conditioned)
-        kind = "node" if tables.children[node] else "absorbed"
-        scope = free if kind == "node" else free[1:]
+        kind = "sliced" if node in conditioned else "node" if tables.children[node] else "absorbed"
+        scope = free[1:] if kind == "absorbed" else free
         roots = tuple((root, scope.index(root)) for root in hosts.get(node, ()))
         factors = tuple((c, position, scope.index(p)) for c, position, p in attached.get(node, ()))
         leaves.append(Leaf(node, kind, scope, fixed, table, roots, factors))
@@ -169,6 +171,7 @@ def find_reads(tables: Tables, plan: Plan, nodes: Sequence[str]) -> Reads:
     gradient; it is then read from the smallest of those tensors that holds it. That costs no backward
     work, and reading the joint from a tensor costs a pass over it: on benchmark cases, the reads went
     from about a tenth of a contraction's arithmetic to a fortieth."""
+    nodes = [n for n in nodes if n not in plan.conditioned]  # observed: answered without a read
     absorbed = {plan.leaf_of[n] for n in nodes if n in plan.leaf_of and n not in plan.read_from}
     first = sum(1 << i for i in absorbed | {plan.read_from[n][0] for n in nodes if n in plan.read_from})
     # the tensors that get a gradient: the final one, and each input whose subtree holds a tensor in `first`

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from model.cases.evidence import evidence_from_case
-from model.inference.reference import marginals, posteriors, posteriors_batch, reference_marginals, reference_posteriors
+from model.inference.reference import (
+    JOINT_ENTRIES,
+    joint_entries,
+    marginals,
+    posteriors,
+    posteriors_batch,
+    reference_marginals,
+    reference_posteriors,
+)
 from model.inspect.vignettes import read_vignettes
 from model.network.spec import load_spec
 from tests.strategies import cases
@@ -59,3 +68,11 @@ def test_a_batch_equals_one_case_at_a_time_on_every_vignette():
         reference = reference_posteriors(evidence)
         for j, cause in enumerate(causes):
             assert batch[i, j] == pytest.approx(reference[cause], abs=TOLERANCE), (i, cause)
+
+
+def test_the_reference_asks_pgmpy_one_node_at_a_time_past_a_joint_it_could_not_hold() -> None:
+    # pgmpy's cardinalities are int64: 70 binary nodes' product wraps around to 0 in numpy, and the reference
+    # would then ask pgmpy for a joint table of 2**70 entries
+    cards = {f"n{i}": np.int64(2) for i in range(70)}
+    assert joint_entries(cards, cards) == 2**70 > JOINT_ENTRIES
+    assert joint_entries(cards, ["n0", "n1"]) == 4

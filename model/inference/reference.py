@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -32,8 +33,7 @@ def reference_marginals(
     if eliminator is None:
         eliminator = reference_eliminator()
     nodes = tuple(dict.fromkeys(nodes))
-    cards = eliminator.model.get_cardinality()
-    if math.prod(cards[node] for node in nodes) <= JOINT_ENTRIES:
+    if joint_entries(eliminator.model.get_cardinality(), nodes) <= JOINT_ENTRIES:
         found = eliminator.query(list(nodes), evidence=evidence, joint=False, show_progress=False) if nodes else {}
     else:
         found = {node: eliminator.query([node], evidence=evidence, show_progress=False) for node in nodes}
@@ -42,6 +42,12 @@ def reference_marginals(
         factor = found[node]
         out[node] = {state: float(factor.get_value(**{node: state})) for state in factor.state_names[node]}
     return out
+
+
+def joint_entries(cards: Mapping[str, int], nodes: Iterable[str]) -> int:
+    """The entries of the joint table of `nodes`, as a Python int (pgmpy's cardinalities are int64, whose
+    product wraps around past 2**63: alarm's 37 nodes did)."""
+    return math.prod(int(cards[node]) for node in nodes)
 
 
 def reference_posteriors(

@@ -21,7 +21,6 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -114,7 +113,7 @@ def engine_vs_peers(cases: int, peer_cases: int, unknown: float, runs: int) -> N
     time for the peers: random cases, and cases drawn from the network; side by side in one process, medians."""
     import pyagrum as gum
 
-    from tests.test_standard_networks import agrum_network
+    from tests.test_standard_networks import agrum_network, agrum_posteriors
 
     start = time.perf_counter()
     engine = load_engine()
@@ -151,17 +150,9 @@ def engine_vs_peers(cases: int, peer_cases: int, unknown: float, runs: int) -> N
             for evidence in few:
                 ve.query(causes, evidence=evidence, joint=False, show_progress=False)
 
-        def agrum_rows(inference: Any, few: list[dict[str, str]] = few) -> None:
-            for evidence in few:
-                inference.eraseAllEvidence()
-                inference.setEvidence(evidence)
-                inference.makeInference()
-                for cause in causes:
-                    inference.posterior(cause)
-
         rates["pgmpy VE, joint=False"] = _median_rate(ve_rows, len(few), runs)
         for name, inference in inferences.items():
-            rates[name] = _median_rate(lambda i=inference: agrum_rows(i), len(few), runs)
+            rates[name] = _median_rate(lambda i=inference, f=few: agrum_posteriors(i, f, causes), len(few), runs)
         worst = 0.0
         for i, evidence in enumerate(few):
             reference = reference_posteriors(evidence)

@@ -43,12 +43,19 @@ def network(edges: list[tuple[str, str]], tables: dict[str, list[list[float]]], 
     return model
 
 
+def evidence_codes(engine: Engine, batch: list[dict[str, int]]) -> np.ndarray:
+    """The engine's evidence array for cases of {node: state index}."""
+    codes = np.full((len(batch), len(engine.nodes)), UNKNOWN, dtype=np.int16)
+    for i, evidence in enumerate(batch):
+        for node, state in evidence.items():
+            codes[i, engine.index[node]] = state
+    return codes
+
+
 def engine_marginals(model: DiscreteBayesianNetwork, evidence: dict[str, int]) -> dict[str, np.ndarray]:
     """Every node's marginal by the engine, for one case."""
     engine = Engine(model)
-    codes = np.full((1, len(engine.nodes)), UNKNOWN, dtype=np.int16)
-    for node, state in evidence.items():
-        codes[0, engine.index[node]] = state
+    codes = evidence_codes(engine, [evidence])
     return {node: table[0] for node, table in engine.marginals(codes, engine.nodes).items()}
 
 
@@ -343,10 +350,7 @@ def test_a_batch_of_a_random_network_equals_one_case_at_a_time(data: st.DataObje
     note(described(model))
     batch = data.draw(st.lists(cases(model), min_size=1, max_size=12))
     engine = Engine(model)
-    codes = np.full((len(batch), len(engine.nodes)), UNKNOWN, dtype=np.int16)
-    for i, evidence in enumerate(batch):
-        for node, state in evidence.items():
-            codes[i, engine.index[node]] = state
+    codes = evidence_codes(engine, batch)
     found = engine.marginals(codes, engine.nodes)
     for i, evidence in enumerate(batch):
         alone = engine_marginals(model, evidence)
@@ -367,10 +371,7 @@ def test_observed_inner_nodes_sliced_out_give_every_marginal(data: st.DataObject
         engine = Engine(model)
     inner = {n for n in engine.nodes if engine.parents[n] and engine.children[n]}
     assert inner <= set(engine.plan_bits)
-    codes = np.full((len(batch), len(engine.nodes)), UNKNOWN, dtype=np.int16)
-    for i, evidence in enumerate(batch):
-        for node, state in evidence.items():
-            codes[i, engine.index[node]] = state
+    codes = evidence_codes(engine, batch)
     found = engine.marginals(codes, engine.nodes)
     for i, evidence in enumerate(batch):
         for node in engine.nodes:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 import warnings
 from collections.abc import Iterable
+from typing import Any
 
 import networkx as nx
 import numpy as np
@@ -69,6 +70,16 @@ def agrum_network(model: DiscreteBayesianNetwork) -> gum.BayesNet:
         values = np.asarray(cpd.values, dtype=np.float64).reshape([len(cpd.state_names[v]) for v in cpd.variables])
         tensor[:] = np.ascontiguousarray(np.transpose(values, axes))
     return bn
+
+
+def agrum_posteriors(inference: Any, evidences: list[dict[str, str]], nodes: list[str]) -> None:
+    """pyAgrum's posteriors of `nodes`, one case at a time, as the benchmarks time them."""
+    for evidence in evidences:
+        inference.eraseAllEvidence()
+        inference.setEvidence(evidence)
+        inference.makeInference()
+        for node in nodes:
+            inference.posterior(node)
 
 
 def drawn_cases(

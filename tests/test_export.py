@@ -32,7 +32,7 @@ def test_every_format_round_trips_every_table(network, tmp_path, fmt):
 
 @pytest.mark.parametrize("fmt", sorted(FORMATS))
 def test_writing_leaves_the_network_as_it_was(network, tmp_path, fmt):
-    # the engine takes its node order from the CPD list, which pgmpy's XMLBIF writer sorts in place
+    # a writer leaves the network it writes as it was (pgmpy's XMLBIF writer sorts the CPD list in place)
     before = [(cpd.variable, tuple(cpd.variables), cpd.values.tobytes()) for cpd in network.get_cpds()]
     write_network(network, tmp_path / f"net{FORMATS[fmt]}", fmt)
     assert [(cpd.variable, tuple(cpd.variables), cpd.values.tobytes()) for cpd in network.get_cpds()] == before

@@ -15,7 +15,10 @@ The work is split as contraction libraries split it (opt_einsum's contract.py an
 
 The terms, defined here once for all of them:
 
-case: one row of the evidence array: per node the index of its observed state, or UNKNOWN.
+node order: the engine's own (tables.node_order): parents before children, ties by name; never the order in
+    which the network lists its CPDs, so a network read from any file format gives the same plans and rounding.
+case: one row of the evidence array, a column per node in the node order: the index of its observed state, or
+    UNKNOWN.
 plan: one contraction of the tables, compiled the first time a case needs it: which roots it conditions and
     which childless nodes it factorises (its pattern), its leaves and steps, and where it reads each node.
 plan bit: a node that a plan may simplify: a root with two or more children that is not enumerated, which may

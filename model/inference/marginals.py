@@ -40,7 +40,7 @@ def batch_marginals(
     `network` is any pgmpy DiscreteBayesianNetwork with a CPD for every node. `evidence` has one column per
     observed node, named as the node, holding state names; a missing value (None, NaN, pd.NA or an empty
     string) means not observed, and a column may be left out. `nodes=None` means every node, in the
-    network's CPD order. Returns {node: DataFrame} with `evidence`'s index and one column per state, named
+    engine's order (tables.node_order: parents before children, ties by name). Returns {node: DataFrame} with `evidence`'s index and one column per state, named
     as the network names it. An observed node gets its state with probability 1; a row whose evidence has
     probability zero gets NaN.
 
@@ -57,7 +57,7 @@ def batch_marginals(
     wanted = list(engine.nodes if nodes is None else dict.fromkeys(nodes))
     for node in wanted:
         if node not in engine.index:
-            raise ValueError(f"{node!r} is not a node of the network ({_some(engine.nodes)})")
+            raise ValueError(f"{node!r} is not a node of the network ({_some(sorted(engine.nodes))})")
     codes = _codes(engine, evidence)
     found = engine.marginals(codes, wanted)
     return {
@@ -112,7 +112,7 @@ def _codes(engine: Engine, evidence: pd.DataFrame) -> np.ndarray:
     codes = np.full((len(evidence), len(engine.nodes)), UNKNOWN, dtype=np.int16)
     for name in evidence.columns:
         if name not in engine.index:
-            raise ValueError(f"evidence column {name!r} is not a node of the network ({_some(engine.nodes)})")
+            raise ValueError(f"evidence column {name!r} is not a node of the network ({_some(sorted(engine.nodes))})")
         seen, values = pd.factorize(evidence[name], use_na_sentinel=True)
         states = {state: i for i, state in enumerate(engine.states[name])}
         lookup = np.empty(len(values) + 1, dtype=np.int16)

@@ -9,7 +9,9 @@ as plans with those parents conditioned gather them, are made on first use and k
 
 from __future__ import annotations
 
+import heapq
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -37,6 +39,32 @@ class Factorised:
     expands: np.ndarray  # (states,) bool: states that are a difference of two factorising cumulative columns
 
 
+def node_order(parents: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
+    """The engine's node order: every parent before its children, and among the nodes free to come next, the
+    first by name. It depends on the graph alone, never on the order in which the network lists its CPDs or a
+    file its variables, so a network read from any format gives the same engine, plans and rounding."""
+    waiting = {node: len(set(ps)) for node, ps in parents.items()}
+    children: dict[str, list[str]] = {node: [] for node in parents}
+    for node, ps in parents.items():
+        for parent in set(ps):
+            if parent not in children:
+                raise ValueError(f"'{node}' has the parent '{parent}', which has no CPD")
+            children[parent].append(node)
+    ready = [node for node, count in waiting.items() if count == 0]
+    heapq.heapify(ready)
+    order = []
+    while ready:
+        node = heapq.heappop(ready)
+        order.append(node)
+        for child in children[node]:
+            waiting[child] -= 1
+            if waiting[child] == 0:
+                heapq.heappush(ready, child)
+    if len(order) < len(parents):
+        raise ValueError(f"the network has a cycle through '{min(set(parents) - set(order))}'")
+    return tuple(order)
+
+
 class Tables:
     """A network's CPDs as arrays, with its structure; read-only once built, so any number of threads may share it.
 
@@ -46,8 +74,10 @@ class Tables:
     """
 
     def __init__(self, network: DiscreteBayesianNetwork):
-        cpds = {cpd.variable: cpd for cpd in network.get_cpds()}
-        self.nodes: tuple[str, ...] = tuple(cpds)
+        found = {cpd.variable: cpd for cpd in network.get_cpds()}
+        order = node_order({node: tuple(cpd.variables[1:]) for node, cpd in found.items()})
+        cpds = {node: found[node] for node in order}
+        self.nodes: tuple[str, ...] = order
         self.index: dict[str, int] = {node: i for i, node in enumerate(self.nodes)}
         self.states: dict[str, tuple[str, ...]] = {
             node: tuple(str(s) for s in cpd.state_names[node]) for node, cpd in cpds.items()
@@ -129,4 +159,4 @@ def column_sums(table: np.ndarray) -> np.ndarray:
     return np.ones_like(sums) if np.allclose(sums, 1.0, rtol=0.0, atol=_RANK1_TOLERANCE) else sums
 
 
-__all__ = ["Factorised", "Tables", "column_sums", "factorise"]
+__all__ = ["Factorised", "Tables", "column_sums", "factorise", "node_order"]

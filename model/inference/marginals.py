@@ -40,9 +40,9 @@ def batch_marginals(
     `network` is any pgmpy DiscreteBayesianNetwork with a CPD for every node. `evidence` has one column per
     observed node, named as the node, holding state names; a missing value (None, NaN, pd.NA or an empty
     string) means not observed, and a column may be left out. `nodes=None` means every node, in the
-    engine's order (tables.node_order: parents before children, ties by name). Returns {node: DataFrame} with `evidence`'s index and one column per state, named
-    as the network names it. An observed node gets its state with probability 1; a row whose evidence has
-    probability zero gets NaN.
+    engine's order (tables.node_order: parents before children, ties by name). Returns {node: DataFrame}
+    with `evidence`'s index and one column per state, named as the network names it. An observed node gets
+    its state with probability 1; a row whose evidence has probability zero gets NaN.
 
     The engine for a network is compiled on the first call and kept while the network lives, keyed by the
     network's identity; adding, removing or replacing CPDs makes the next call compile afresh (changing a

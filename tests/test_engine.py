@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from model.inference import engine as engine_module
 from model.inference.engine import UNKNOWN, Engine, load_engine
 from model.inference.keys import merged_keys
 from model.inference.paths import CHEAP_PATH, ELIMINATION_RULES, cheapest_path, elimination_path
@@ -237,6 +238,23 @@ def test_the_order_of_the_cpds_changes_nothing() -> None:
     found_a, found_b = a.marginals(codes, a.nodes), b.marginals(codes, b.nodes)
     for node in a.nodes:
         assert np.array_equal(found_a[node], found_b[node], equal_nan=True), node
+
+
+def test_the_plans_kept_are_bounded_and_a_dropped_plan_is_compiled_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    rng = np.random.default_rng(11)
+    unbounded = Engine(SMALL)
+    codes = np.stack([rng.integers(-1, unbounded.card[n], 400) for n in unbounded.nodes], axis=1).astype(np.int16)
+    expected = unbounded.marginals(codes, unbounded.nodes)
+    assert unbounded.plans_kept == unbounded.plans_compiled > 2
+    monkeypatch.setattr(engine_module, "_PLANS_KEPT", 1)
+    bounded = Engine(SMALL)
+    for _ in range(2):
+        found = bounded.marginals(codes, bounded.nodes)
+        for node in bounded.nodes:
+            assert np.array_equal(found[node], expected[node], equal_nan=True), node
+        assert bounded.plans_kept == 1
+    # the second call met every pattern again after most of their plans were dropped
+    assert bounded.plans_compiled > unbounded.plans_compiled
 
 
 PLAN_DIGEST = """

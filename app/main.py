@@ -43,8 +43,13 @@ def situation(result: Diagnosis, case_key: state.CaseKey) -> None:
     before = diagnosis(())
     ask, explain = st.columns([3, 2], gap="large")
     with ask:
-        # the next question is the slowest part of a rerun: its place is kept, and it is drawn last
+        # Ranking the next question is the slowest part of a rerun: its place is kept, and it is drawn last. With
+        # nothing to rank (a warning sign open, as on the first page) the card is drawn at once, with the advice.
         card = st.empty()
+        ranked = questions.candidates()
+        if not ranked:
+            with card.container():
+                questions.next_question_card(None)
         questions.groups()
         st.button("Clear all answers", key="clear_answers", on_click=state.clear, icon=":material/restart_alt:")
         examples = example_cases()
@@ -71,8 +76,9 @@ def situation(result: Diagnosis, case_key: state.CaseKey) -> None:
             )
             if chosen is not None:
                 clinician.why(steps(case_key), chosen)
-    with card.container():
-        questions.next_question_card(best_question(case_key, questions.candidates()))
+    if ranked:
+        with card.container():
+            questions.next_question_card(best_question(case_key, ranked))
 
 
 def run() -> None:

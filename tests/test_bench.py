@@ -1,4 +1,4 @@
-"""The benchmark script runs end to end and prints every figure the README's performance table quotes."""
+"""The benchmark scripts run end to end and print every figure the README's performance tables quote."""
 
 from __future__ import annotations
 
@@ -50,3 +50,29 @@ def test_the_benchmark_prints_its_figures_on_a_small_run() -> None:
     ):
         assert figure in out, (figure, out)
     assert "exit statuses: 0 0 0 0\n" in out
+
+
+@pytest.mark.slow  # a warming start and a counted one, then the changes: a minute or more
+@pytest.mark.browser
+def test_the_app_benchmark_times_the_start_on_a_small_run() -> None:
+    command = [sys.executable, str(ROOT / "scripts" / "bench_app.py"), "--starts", "1", "--changes", "2"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT, timeout=900)
+    assert result.returncode == 0, result.stderr
+    medians = {}
+    for line in result.stdout.splitlines():
+        name, _, figures = line.partition(" median ")
+        medians[name.strip()] = float(figures.split(" ms ")[0])
+        assert figures.endswith("; 1 starts)") or figures.endswith("; 2 changes)"), line
+    start = [
+        medians["start: launching the server to its health check answering"],
+        medians["start: launching the server to the loading notice"],
+        medians["start: launching the server to the page usable"],
+    ]
+    assert 0 < start[0] < start[1] < start[2], result.stdout  # the server answers, the notice shows, then the page
+    assert medians["start: a second session, opening the page to usable"] > 0, result.stdout
+    for name in (
+        "browser: widget change to the new advice on the page",
+        "our work per rerun (AppTest, the whole script)",
+        "of which the model's diagnosis (uncached)",
+    ):
+        assert medians[name] > 0, (name, result.stdout)

@@ -75,7 +75,7 @@ from model.inference.codes import UNKNOWN, Encoding, encode_evidence, normalised
 from model.inference.execute import run_plan
 from model.inference.keys import choose_plan_bits, pattern, plan_keys
 from model.inference.plans import Plan, Reads, compile_plan, find_reads
-from model.inference.tables import Tables
+from model.inference.tables import Tables, forward_priors
 from model.network.build import DiscreteBayesianNetwork
 
 if TYPE_CHECKING:
@@ -113,19 +113,21 @@ class Engine(Tables, Encoding):
         self._plans: OrderedDict[int, Plan] = OrderedDict()
         self._compiled = 0
         self._lock = threading.Lock()
-        self._cancelling: dict[str, np.ndarray] = {}
         self._cancelling = self._prior_cancelling()
 
     def _prior_cancelling(self) -> dict[str, np.ndarray]:
         """{finding among the plan bits that expands: (states,) how much splitting it is expected to multiply a
-        case's cancellation, (P(<= s) + P(<= s - 1)) / P(s) with nothing observed; inf where it does not expand}."""
+        case's cancellation, (P(<= s) + P(<= s - 1)) / P(s) with nothing observed; inf where it does not expand}.
+
+        A guide to what to split, not part of an answer (the check after each split case guards its digits), so
+        the priors come from one pass down the node order that takes each node's parents as independent
+        (forward_priors): on the built-in network within 1.5% of the exact ratios, in milliseconds where the
+        exact joint with nothing observed took a second of every engine's build."""
         expandable = [n for n in self.plan_bits if n in self.factorised and self.factorised[n].expands.any()]
-        if not expandable:
-            return {}
-        _, joints = self.joint(np.full((1, len(self.nodes)), UNKNOWN, dtype=np.int16), expandable)
+        priors = forward_priors(self) if expandable else {}
         found = {}
         for node in expandable:
-            p = joints[node][0] / joints[node][0].sum()
+            p = priors[node] / priors[node].sum()
             below = np.cumsum(p)
             with np.errstate(divide="ignore", invalid="ignore"):
                 ratio = (below + np.r_[0.0, below[:-1]]) / p

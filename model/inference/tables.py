@@ -65,6 +65,19 @@ def node_order(parents: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
     return tuple(order)
 
 
+def forward_priors(tables: Tables) -> dict[str, np.ndarray]:
+    """{node: (states,) its prior marginal as if every node's parents were independent}: one pass down the node
+    order, each table summed against its parents' vectors. Exact where the parents are independent (roots,
+    nodes of one parent, polytrees); elsewhere an approximation, for guiding choices only, never for answers."""
+    priors: dict[str, np.ndarray] = {}
+    for node in tables.nodes:
+        found = tables.tables[node]
+        for parent in reversed(tables.parents[node]):
+            found = found @ priors[parent]
+        priors[node] = found
+    return priors
+
+
 class Tables:
     """A network's CPDs as arrays, with its structure; read-only once built, so any number of threads may share it.
 
@@ -159,4 +172,4 @@ def column_sums(table: np.ndarray) -> np.ndarray:
     return np.ones_like(sums) if np.allclose(sums, 1.0, rtol=0.0, atol=_RANK1_TOLERANCE) else sums
 
 
-__all__ = ["Factorised", "Tables", "column_sums", "factorise", "node_order"]
+__all__ = ["Factorised", "Tables", "column_sums", "factorise", "forward_priors", "node_order"]

@@ -339,7 +339,7 @@ def _remove(path: Path) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     # Defaults sized for the second edition's network (tens of random rows a second a core, pgmpy a fifth of a
-    # row a second): the whole of `make bench` in about a quarter of an hour. The million-row figure is
+    # row a second): the whole of `make bench` in about a quarter of an hour. The million-row figure is
     # `--rows 1000000`; the command-line figures print what a million rows would take at the measured rate.
     parser.add_argument("--cases", type=int, default=300, help="cases for the engine in one batch")
     parser.add_argument(

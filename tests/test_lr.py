@@ -122,7 +122,7 @@ def test_verdict_words():
 
 
 def test_every_required_published_lr_is_matched_within_a_factor_of_two(ve):
-    # The check: the network's implied LR (pgmpy's own elimination, all else at its prior, back pain given)
+    # The check: the network's implied LR (pgmpy's own elimination, all else at its prior, back pain given)
     # within a factor of 2 of each published LR the contract's fields can ask.
     table = compare_published(ve)
     required = table[table["required"]]

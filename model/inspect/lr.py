@@ -99,7 +99,7 @@ class PublishedLR:
 
 # Copied from docs/clinical-figures.md (the test suite checks each `figure` is still there word for word); ids as
 # in model/data/sources.toml. These are every likelihood ratio on that page that a field of the contract can ask;
-# the thirteen are among them. `required` is False where the field asks something broader than the
+# the thirteen first compared are among them. `required` is False where the field asks something broader than the
 # published finding, so that the published figure cannot be matched without changing what the field means (the
 # reason is in `note`).
 # fmt: off

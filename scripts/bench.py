@@ -35,6 +35,7 @@ from model.inference.engine import load_engine
 from model.inference.reference import posteriors, posteriors_batch, reference_posteriors
 from model.network.build import load_network, reference_eliminator
 from model.network.spec import load_spec
+from scripts.bench_networks import median_seconds
 
 
 def random_values(rng: np.random.Generator, n: int, unknown: float) -> dict[str, list[str]]:
@@ -99,12 +100,7 @@ def drawn_evidences(seed: int, n: int, seen: float) -> list[dict[str, str]]:
 
 def _median_rate(run: Callable[[], object], rows: int, runs: int) -> float:
     """Rows a second, the median of `runs` timed runs."""
-    times = []
-    for _ in range(runs):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
-    return rows / statistics.median(times)
+    return rows / median_seconds(run, runs)
 
 
 def engine_vs_peers(cases: int, peer_cases: int, unknown: float, runs: int) -> None:

@@ -67,8 +67,8 @@ def node_order(parents: Mapping[str, Sequence[str]]) -> tuple[str, ...]:
 
 def forward_priors(tables: Tables) -> dict[str, np.ndarray]:
     """{node: (states,) its prior marginal as if every node's parents were independent}: one pass down the node
-    order, each table summed against its parents' vectors. Exact where the parents are independent (roots,
-    nodes of one parent, polytrees); elsewhere an approximation, for guiding choices only, never for answers."""
+    order, each table summed against its parents' vectors. Exact on a polytree (where every node's parents are
+    independent); elsewhere an approximation, for guiding choices only, never for answers."""
     priors: dict[str, np.ndarray] = {}
     for node in tables.nodes:
         found = tables.tables[node]

@@ -8,6 +8,7 @@ joints, P(evidence) and P(node = state, evidence); `normalised` turns those into
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
+from functools import cached_property
 
 import numpy as np
 
@@ -15,12 +16,16 @@ UNKNOWN = -1
 
 
 class Encoding:
-    """Evidence arrays for an engine's nodes: its subclasses set `index` ({node: column}), `states` ({node: state
-    names}) and `_state_index` ({node: {state name: index}})."""
+    """Evidence arrays for an engine's nodes: its subclasses set `index` ({node: column}) and `states` ({node:
+    state names})."""
 
     index: dict[str, int]
     states: dict[str, tuple[str, ...]]
-    _state_index: dict[str, dict[str, int]]
+
+    @cached_property
+    def _state_index(self) -> dict[str, dict[str, int]]:
+        """{node: {state name: index}}, from `states`."""
+        return {node: {s: i for i, s in enumerate(states)} for node, states in self.states.items()}
 
     def encode(self, evidences: Iterable[Mapping[str, str]]) -> np.ndarray:
         """The (cases, nodes) evidence array for {node: state} mappings; ValueError on an unknown node or state."""

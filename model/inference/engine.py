@@ -108,7 +108,6 @@ class Engine(Tables, Encoding):
 
     def __init__(self, network: DiscreteBayesianNetwork):
         super().__init__(network)
-        self._state_index = {node: {s: i for i, s in enumerate(states)} for node, states in self.states.items()}
         self.enumerated, self.plan_bits = choose_plan_bits(self)
         self._plans: OrderedDict[int, Plan] = OrderedDict()
         self._compiled = 0

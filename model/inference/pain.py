@@ -52,7 +52,6 @@ class PainEngine(Encoding):
         self.states = {node: engine.states[node] for node in self.nodes if node != self.pain}
         self.states[self.pain] = self.pain_states
         self.card = {node: len(states) for node, states in self.states.items()}
-        self._state_index = {node: {s: i for i, s in enumerate(states)} for node, states in self.states.items()}
         self._inner = np.array([engine.index[n] for n in self.nodes[:-1]])
         self._spared = np.array([engine.index[n] for n in self.spared])
 

@@ -215,6 +215,11 @@ def test_anelimination_path_contracts_the_tensors_to_their_total(drawn: tuple[li
     assert cheapest_path(masks, cards)[1] <= (cost if first >= CHEAP_PATH else first)
 
 
+def random_codes(engine: Engine, rng: np.random.Generator, n: int) -> np.ndarray:
+    """n random cases as an evidence array: each node unknown or one of its states, all equally likely."""
+    return np.stack([rng.integers(UNKNOWN, engine.card[node], n) for node in engine.nodes], axis=1).astype(np.int16)
+
+
 def test_the_engine_orders_nodes_parents_first_then_by_name() -> None:
     assert node_order({"z": (), "b": ("z", "a"), "a": (), "c": ("a",)}) == ("a", "c", "z", "b")
     order = Engine(SMALL).nodes
@@ -234,7 +239,7 @@ def test_the_order_of_the_cpds_changes_nothing() -> None:
     assert [c.variable for c in backwards.get_cpds()] != [c.variable for c in SMALL.get_cpds()]
     assert a.nodes == b.nodes and a.plan_bits == b.plan_bits
     rng = np.random.default_rng(5)
-    codes = np.stack([rng.integers(-1, a.card[n], 300) for n in a.nodes], axis=1).astype(np.int16)
+    codes = random_codes(a, rng, 300)
     found_a, found_b = a.marginals(codes, a.nodes), b.marginals(codes, b.nodes)
     for node in a.nodes:
         assert np.array_equal(found_a[node], found_b[node], equal_nan=True), node
@@ -265,7 +270,7 @@ def test_forward_priors_are_exact_on_a_polytree_and_close_on_the_built_in_networ
 def test_the_plans_kept_are_bounded_and_a_dropped_plan_is_compiled_again(monkeypatch: pytest.MonkeyPatch) -> None:
     rng = np.random.default_rng(11)
     unbounded = Engine(SMALL)
-    codes = np.stack([rng.integers(-1, unbounded.card[n], 400) for n in unbounded.nodes], axis=1).astype(np.int16)
+    codes = random_codes(unbounded, rng, 400)
     expected = unbounded.marginals(codes, unbounded.nodes)
     unbounded.marginals(codes, unbounded.nodes)
     plans = unbounded.plans_compiled

@@ -142,8 +142,7 @@ def browser_latencies(changes: int) -> list[float]:
         with urllib.request.urlopen(url, timeout=10):
             pass
         browser = chromium(playwright)
-        page = browser.new_page(viewport={"width": 1280, "height": 900})
-        page.set_default_timeout(120_000)
+        page = session(browser)
         page.goto(url)
         page.locator(".st-key-next_question").wait_for()
         found = []

@@ -1,26 +1,62 @@
-"""The chunk schedule of `backcheck score` (model.scoring.csv_input.chunk_sizes): every block once, shrinking towards
-the end."""
+"""The chunk schedule of `backcheck score` (model.scoring.csv_input.chunk_sizes, chunks): every row once and in
+order, every worker a share of a small file, chunks shrinking towards the end."""
 
 from __future__ import annotations
+
+import csv
+from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.scoring.csv_input import CHUNK_BLOCKS, chunk_sizes
+from model.scoring.csv_input import (
+    CHUNK_ROWS,
+    MIN_CHUNK_ROWS,
+    Reading,
+    check_header,
+    chunk_sizes,
+    chunks,
+    count_rows,
+)
 
 
-@settings(max_examples=200, deadline=None)
-@given(st.integers(1, 2000))
-def test_chunks_shrink_towards_the_end_so_the_workers_finish_together(blocks: int) -> None:
-    sizes = chunk_sizes(blocks)
-    assert sum(sizes) == blocks  # every block, once
-    assert all(1 <= size <= CHUNK_BLOCKS for size in sizes)
+@settings(max_examples=300, deadline=None)
+@given(st.integers(1, 3_000_000))
+def test_chunks_shrink_towards_the_end_so_the_workers_finish_together(rows: int) -> None:
+    sizes = chunk_sizes(rows)
+    assert sum(sizes) == rows  # every row, once
+    assert all(1 <= size <= CHUNK_ROWS for size in sizes)
+    assert all(size >= MIN_CHUNK_ROWS for size in sizes[:-1])  # only the last may be smaller: what is left
     assert sizes == sorted(sizes, reverse=True)
-    assert sizes[-1] == 1
-    left = blocks
-    for size in sizes:  # none takes more than a quarter of what is left, rounded up
-        assert size <= max(1, -(-left // 4))
+    left = rows
+    for size in sizes:  # none takes more than a quarter of what is left, rounded up, beyond the least chunk
+        assert size <= max(MIN_CHUNK_ROWS, -(-left // 4))
         left -= size
-    if blocks >= 8 * CHUNK_BLOCKS:  # a big file is mostly full chunks
-        assert sizes.count(CHUNK_BLOCKS) * CHUNK_BLOCKS >= blocks / 2
-    assert chunk_sizes(50) == [4] * 10 + [3, 2, 2, 1, 1, 1]  # the benchmark's million rows
+    if rows >= 8 * MIN_CHUNK_ROWS:  # a file of a few thousand rows is cut for every worker, not one chunk
+        assert len(sizes) >= 8
+    if rows >= 80 * CHUNK_ROWS // 10:  # a big file is mostly full chunks
+        assert sizes.count(CHUNK_ROWS) * CHUNK_ROWS >= rows / 2
+
+
+def test_the_schedule_of_files_met_in_the_benchmarks() -> None:
+    assert chunk_sizes(1_000_000)[:11] == [CHUNK_ROWS] * 9 + [70_000, 52_500]  # the million rows, 33 chunks
+    assert chunk_sizes(3000) == [375] * 5 + [282, 250, 250, 250, 93]
+    assert chunk_sizes(100) == [100]
+
+
+def test_chunks_cut_arrow_blocks_into_the_schedule_rows_in_order(tmp_path: Path) -> None:
+    # blocks of 64 KiB (about 1,500 rows here) cut into chunks that straddle them
+    path = tmp_path / "cases.csv"
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["case_id", "activity", "age"])
+        writer.writerows([f"c{i}", "lifting" if i % 3 else "", str(20 + i % 60)] for i in range(10_000))
+    header = check_header(path, str(path), None)
+    rows, _ = count_rows(path, str(path), header)
+    assert rows == 10_000
+    sizes = chunk_sizes(rows)
+    found = list(chunks(Reading(path, str(path), header, 2**16), sizes))
+    assert [chunk.num_rows for chunk in found] == sizes
+    ids = [value for chunk in found for value in chunk.column("case_id").to_pylist()]
+    assert ids == [f"c{i}" for i in range(10_000)]
+    assert all(chunk.schema.names == header for chunk in found)

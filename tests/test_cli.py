@@ -248,7 +248,8 @@ def test_the_progress_bar_shows_on_a_terminal(tmp_path: Path) -> None:
 
 
 def test_worker_processes_give_the_same_file_as_one_process(tmp_path: Path) -> None:
-    # Big enough (12 MB, two chunks) for the command to start workers; a long kept column keeps rows few.
+    # Enough rows for the command to start workers and cut the file into chunks (twelve here); a long kept
+    # column makes each row span Arrow's blocks unevenly.
     rng = np.random.default_rng(3)
     n = 6000
     source = tmp_path / "cases.csv"

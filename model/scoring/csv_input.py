@@ -24,10 +24,15 @@ from model.scoring.batch import check_columns
 
 # Arrow reads the file in blocks of this many bytes; its parser holds about twenty times a block in memory.
 BLOCK_BYTES = 2 * 2**20
-# This many blocks make one chunk of rows scored together: about 80,000 rows of the contract's 34 fields.
-# Bigger chunks spread the engine's per-plan work over more rows; smaller ones bound each process's memory.
-CHUNK_BLOCKS = 4
-# Towards the end of a file, a chunk takes at most this share of the blocks left (chunk_sizes).
+# The rows of one chunk, scored together by one engine call in one process (chunk_sizes): at most CHUNK_ROWS,
+# which bounds each process's memory; at least MIN_CHUNK_ROWS, since bigger calls share more of the engine's
+# per-plan work (cases drawn from the network, new to the engine: 148 rows/s in calls of 250 rows, 190 of 1,000,
+# 230 of 4,000); and a file is cut into _SPREAD chunks or more where that minimum allows, so that every worker
+# gets a share of a small file (a whole file under 80,000 rows was once one chunk, scored on one processor).
+CHUNK_ROWS = 80_000
+MIN_CHUNK_ROWS = 250
+_SPREAD = 8
+# Towards the end of a file, a chunk takes at most this share of the rows left (chunk_sizes).
 _TAIL_SHARE = 4
 # A row (the header too) may be this long; Arrow's block grows to twice this to hold one.
 MAX_ROW_BYTES = 128 * 2**20
@@ -210,8 +215,8 @@ def _unlimited_fields() -> Iterator[None]:
         csv.field_size_limit(before)
 
 
-def count_rows(path: Path, name: str, header: list[str]) -> tuple[int, int, int]:
-    """The file's rows and blocks, and the block size that reads it, once the whole file is known to be UTF-8 text
+def count_rows(path: Path, name: str, header: list[str]) -> tuple[int, int]:
+    """The file's rows, and the block size that reads it, once the whole file is known to be UTF-8 text
     without NUL and valid CSV (InputError if not).
 
     Arrow splits every row into its fields, which finds a row with the wrong number of them, but converts only
@@ -233,17 +238,17 @@ def count_rows(path: Path, name: str, header: list[str]) -> tuple[int, int, int]
         raise InputError(_not_utf8(path, name)) from None
     block_bytes = BLOCK_BYTES
     while True:
-        rows = blocks = 0
+        rows = 0
         try:
             for batch in _batches(Reading(path, name, header, block_bytes), header[:1]):
-                rows, blocks = rows + batch.num_rows, blocks + 1
+                rows += batch.num_rows
         except _RowTooLong:
             if block_bytes >= 2 * MAX_ROW_BYTES:
                 raise InputError(f"{name}: holds a row longer than {MAX_ROW_BYTES // 2**20} MiB") from None
             block_bytes *= 2
             continue
         pa.default_memory_pool().release_unused()
-        return rows, blocks, block_bytes
+        return rows, block_bytes
 
 
 class _RowTooLong(InputError):
@@ -267,41 +272,46 @@ def _batches(reading: Reading, columns: list[str] | None = None) -> Iterator[pa.
 
 
 def chunks(reading: Reading, sizes: Iterable[int]) -> Iterator[pa.RecordBatch]:
-    """The file's rows in chunks, each one record batch of as many blocks as `sizes` says in turn (then of
-    CHUNK_BLOCKS, should the file have grown since its blocks were counted)."""
+    """The file's rows in chunks, each one record batch of as many rows as `sizes` says in turn (then of
+    CHUNK_ROWS, should the file have grown since its rows were counted), cut from Arrow's blocks as they come."""
     sizes = iter(sizes)
-    size = next(sizes, CHUNK_BLOCKS)
-    blocks: list[pa.RecordBatch] = []
+    size = next(sizes, CHUNK_ROWS)
+    held: list[pa.RecordBatch] = []
+    rows = 0
     for block in _batches(reading):
-        blocks.append(block)
-        if len(blocks) == size:
-            yield _joined(blocks)
-            blocks, size = [], next(sizes, CHUNK_BLOCKS)
-    if blocks:
-        yield _joined(blocks)
+        held.append(block)
+        rows += block.num_rows
+        while rows >= size:
+            table = pa.Table.from_batches(held)
+            yield _joined(table.slice(0, size))
+            rest = table.slice(size)
+            held, rows = rest.to_batches(), rest.num_rows
+            size = next(sizes, CHUNK_ROWS)
+    if rows:
+        yield _joined(pa.Table.from_batches(held))
 
 
-def chunk_sizes(blocks: int) -> list[int]:
-    """How many blocks each chunk of a file of `blocks` blocks takes.
+def chunk_sizes(rows: int) -> list[int]:
+    """How many rows each chunk of a file of `rows` rows takes.
 
-    CHUNK_BLOCKS, until a chunk would be more than a _TAIL_SHARE-th of what is left; from there on each takes
-    that share, down to one block. With equal chunks, one worker could be left scoring the last of them alone
-    for as long as a chunk takes (4.5 s on the benchmark file); shrinking chunks make two workers finish
-    within about a block's time of each other, for the price of a few more, smaller chunks. The schedule
-    does not depend on the number of workers: a row's last digits depend on the rows scored with it (see
-    Engine's plan merging), and a file gives the same bytes whatever --jobs says."""
+    A full chunk is a _SPREAD-th of the file, within MIN_CHUNK_ROWS and CHUNK_ROWS; towards the end each takes
+    at most a _TAIL_SHARE-th of the rows left, down to MIN_CHUNK_ROWS. With equal chunks, one worker could be
+    left scoring the last of them alone for as long as a chunk takes; shrinking chunks make the workers finish
+    within about the smallest chunk's time of each other. The schedule depends on the number of rows alone,
+    never on the number of workers: a row's last digits depend on the rows scored with it (see Engine's plan
+    merging), and a file gives the same bytes whatever --jobs says."""
+    full = min(CHUNK_ROWS, max(MIN_CHUNK_ROWS, -(-rows // _SPREAD)))
     sizes = []
-    left = blocks
+    left = rows
     while left > 0:
-        sizes.append(min(CHUNK_BLOCKS, max(1, -(-left // _TAIL_SHARE))))
+        sizes.append(min(left, full, max(MIN_CHUNK_ROWS, -(-left // _TAIL_SHARE))))
         left -= sizes[-1]
     return sizes
 
 
-def _joined(blocks: list[pa.RecordBatch]) -> pa.RecordBatch:
-    if len(blocks) == 1:
-        return blocks[0]
-    return pa.Table.from_batches(blocks).combine_chunks().to_batches()[0]
+def _joined(table: pa.Table) -> pa.RecordBatch:
+    """One record batch of a table's rows (a chunk is scored as one)."""
+    return table.combine_chunks().to_batches()[0]
 
 
 def _parsed(
@@ -369,6 +379,6 @@ def read_csv_bytes(data: bytes, name: str) -> pa.Table:
         path = Path(scratch) / "upload.csv"
         path.write_bytes(data)
         header = check_header(path, name, None)
-        _, _, block_bytes = count_rows(path, name, header)
+        _, block_bytes = count_rows(path, name, header)
         batches = list(_batches(Reading(path, name, header, block_bytes)))
     return pa.Table.from_batches(batches, schema=pa.schema([(column, pa.string()) for column in header]))

@@ -22,6 +22,7 @@ import pyarrow as pa
 from model.inference.engine import load_engine
 from model.scoring.batch import output_columns
 from model.scoring.csv_input import (
+    MIN_CHUNK_ROWS,
     Reading,
     check_header,
     chunk_sizes,
@@ -37,9 +38,10 @@ from model.scoring.memory import return_freed_memory, reuse_freed_memory
 from model.scoring.output import Target, output_target, replacing, spreadsheet_safe
 from model.scoring.workers import held_signals, worker_pool
 
-# Below this many rows (estimated from the file size) a run stays in one process: starting workers costs
-# more than it saves.
-PARALLEL_MIN_ROWS = 50_000
+# Below this many rows (estimated from the file size, a row taken at the fewest bytes one usually has) a run
+# stays in one process: two chunks (csv_input.MIN_CHUNK_ROWS) take a few seconds at the second edition's tens to
+# hundreds of rows a second a processor, and a worker starts in about one (its engine built).
+PARALLEL_MIN_ROWS = 2 * MIN_CHUNK_ROWS
 _BYTES_PER_ROW_GUESS = 60
 
 
@@ -124,11 +126,11 @@ def _score(
     pool = None
     if jobs > 1 and path.stat().st_size > PARALLEL_MIN_ROWS * _BYTES_PER_ROW_GUESS:
         pool = stack.enter_context(worker_pool(jobs, _start_worker))
-    rows, blocks, block_bytes = count_rows(path, name, header)
+    rows, block_bytes = count_rows(path, name, header)
     if on_total is not None:
         on_total(rows)
     reading = Reading(path, name, header, block_bytes)
-    return _write(reading, sink, pool, jobs if pool else 0, blocks, scratch, progress, spreadsheet_safe)
+    return _write(reading, sink, pool, jobs if pool else 0, rows, scratch, progress, spreadsheet_safe)
 
 
 # ------------------------------------------------------------------------------------------------ scoring
@@ -144,7 +146,7 @@ def _write(
     sink: BinaryIO,
     pool: ProcessPoolExecutor | None,
     workers: int,
-    blocks: int,
+    total: int,
     scratch: Path,
     progress: Callable[[int], None] | None,
     safe: bool,
@@ -152,7 +154,7 @@ def _write(
     header = [spreadsheet_safe(name) for name in reading.header] if safe else reading.header
     sink.write(csv_line([*header, *output_columns()]))
     rows = errors = 0
-    batches = chunks(reading, chunk_sizes(blocks))
+    batches = chunks(reading, chunk_sizes(total))
     if pool is None:
         reuse_freed_memory()
         for batch in batches:

@@ -1,5 +1,6 @@
-"""The chunk schedule of `backcheck score` (model.scoring.csv_input.chunk_sizes, chunks): every row once and in
-order, every worker a share of a small file, chunks shrinking towards the end."""
+"""The rows each engine call of `backcheck score` scores (model.scoring.schedule.chunk_sizes, and csv_input.chunks
+cutting a CSV file by it): every row once and in order, every worker a share of a small file, chunks shrinking
+towards the end."""
 
 from __future__ import annotations
 
@@ -9,15 +10,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from model.scoring.csv_input import (
-    CHUNK_ROWS,
-    MIN_CHUNK_ROWS,
-    Reading,
-    check_header,
-    chunk_sizes,
-    chunks,
-    count_rows,
-)
+from model.scoring.csv_input import Reading, check_header, chunks, count_rows
+from model.scoring.schedule import CHUNK_ROWS, MIN_CHUNK_ROWS, chunk_sizes
 
 
 @settings(max_examples=300, deadline=None)
@@ -42,6 +36,7 @@ def test_the_schedule_of_files_met_in_the_benchmarks() -> None:
     assert chunk_sizes(1_000_000)[:11] == [CHUNK_ROWS] * 9 + [70_000, 52_500]  # the million rows, 33 chunks
     assert chunk_sizes(3000) == [375] * 5 + [282, 250, 250, 250, 93]
     assert chunk_sizes(100) == [100]
+    assert chunk_sizes(7, least=3) == [3, 3, 1]  # a smaller least, as the Parquet and Dask tests use
 
 
 def test_chunks_cut_arrow_blocks_into_the_schedule_rows_in_order(tmp_path: Path) -> None:

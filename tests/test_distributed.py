@@ -60,7 +60,7 @@ def client() -> Iterator[Client]:
 def test_two_local_workers_give_exactly_the_single_process_output(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(parquet, "SCORE_ROWS", 4)  # row groups of 7 and 5 rows: slices of 4, 3; 4, 1
+    monkeypatch.setattr(parquet, "MIN_CHUNK_ROWS", 4)  # row groups of 7 and 5 rows: slices of 4, 3; 4, 1
     source = tmp_path / "cases"
     (source / "clinic=b").mkdir(parents=True)
     # ages as integers with gaps (one out of range), as a data lake holds them
@@ -88,7 +88,7 @@ def test_score_dask_gives_score_cases_columns_with_types_known_before_it_runs(cl
     assert scored["p_doms"].dtype == pd.ArrowDtype(pa.float64()) and scored["care"].dtype == pd.ArrowDtype(pa.string())
     partitions = dd.from_pandas(frame, npartitions=3)
     parts = [partitions.get_partition(n).compute(scheduler="sync") for n in range(3)]
-    expected = pd.concat([scored_partition(part, parquet.SCORE_ROWS) for part in parts])
+    expected = pd.concat([scored_partition(part) for part in parts])
     pd.testing.assert_frame_equal(scored, expected)
     assert scored["error"].tolist()[5:8] == [
         "activity: 'lifitng' is not one of lifting, deadlift, squats, running, walking, jumping, swimming, "

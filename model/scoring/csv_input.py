@@ -21,19 +21,10 @@ import pyarrow.csv as pa_csv
 
 from model.cases.fields import UnknownFieldError
 from model.scoring.batch import check_columns
+from model.scoring.schedule import CHUNK_ROWS
 
 # Arrow reads the file in blocks of this many bytes; its parser holds about twenty times a block in memory.
 BLOCK_BYTES = 2 * 2**20
-# The rows of one chunk, scored together by one engine call in one process (chunk_sizes): at most CHUNK_ROWS,
-# which bounds each process's memory; at least MIN_CHUNK_ROWS, since bigger calls share more of the engine's
-# per-plan work (cases drawn from the network, new to the engine: 148 rows/s in calls of 250 rows, 190 of 1,000,
-# 230 of 4,000); and a file is cut into _SPREAD chunks or more where that minimum allows, so that every worker
-# gets a share of a small file (a whole file under 80,000 rows was once one chunk, scored on one processor).
-CHUNK_ROWS = 80_000
-MIN_CHUNK_ROWS = 250
-_SPREAD = 8
-# Towards the end of a file, a chunk takes at most this share of the rows left (chunk_sizes).
-_TAIL_SHARE = 4
 # A row (the header too) may be this long; Arrow's block grows to twice this to hold one.
 MAX_ROW_BYTES = 128 * 2**20
 # Standard input (or a pipe given by name) is copied to a temporary file to be checked before scoring, and
@@ -289,24 +280,6 @@ def chunks(reading: Reading, sizes: Iterable[int]) -> Iterator[pa.RecordBatch]:
             size = next(sizes, CHUNK_ROWS)
     if rows:
         yield _joined(pa.Table.from_batches(held))
-
-
-def chunk_sizes(rows: int) -> list[int]:
-    """How many rows each chunk of a file of `rows` rows takes.
-
-    A full chunk is a _SPREAD-th of the file, within MIN_CHUNK_ROWS and CHUNK_ROWS; towards the end each takes
-    at most a _TAIL_SHARE-th of the rows left, down to MIN_CHUNK_ROWS. With equal chunks, one worker could be
-    left scoring the last of them alone for as long as a chunk takes; shrinking chunks make the workers finish
-    within about the smallest chunk's time of each other. The schedule depends on the number of rows alone,
-    never on the number of workers: a row's last digits depend on the rows scored with it (see Engine's plan
-    merging), and a file gives the same bytes whatever --jobs says."""
-    full = min(CHUNK_ROWS, max(MIN_CHUNK_ROWS, -(-rows // _SPREAD)))
-    sizes = []
-    left = rows
-    while left > 0:
-        sizes.append(min(left, full, max(MIN_CHUNK_ROWS, -(-left // _TAIL_SHARE))))
-        left -= sizes[-1]
-    return sizes
 
 
 def _joined(table: pa.Table) -> pa.RecordBatch:

@@ -25,6 +25,7 @@ from model.scoring import parquet, parquet_input
 from model.scoring.batch import check_columns, output_columns, score_columns, series_distinct
 from model.scoring.csv_input import InputError
 from model.scoring.output import output_directory, replacing_directory
+from model.scoring.schedule import MIN_CHUNK_ROWS, chunk_sizes
 from model.scoring.stream import Summary
 from model.scoring.workers import held_signals
 
@@ -40,28 +41,32 @@ class EngineLoader(WorkerPlugin):
         load_engine()
 
 
-def score_dask(cases: dd.DataFrame, keep: Iterable[str] = (), slice_rows: int | None = None) -> dd.DataFrame:
+def score_dask(cases: dd.DataFrame, keep: Iterable[str] = (), least_rows: int | None = None) -> dd.DataFrame:
     """score_cases for every partition of `cases`, lazily: the input columns unchanged, then the contract's.
 
     The output's types are given to Dask (no partition is scored to find them): each p_<cause> is a float64
     (null for a row with an error), the other output columns strings, all backed by Arrow. A partition is scored
-    in slices of `slice_rows` rows (default parquet.SCORE_ROWS), so a partition that is a Parquet row group gets
-    the digits `backcheck score` gives it. Columns are checked at once: an unknown column (not in `keep`) raises
-    UnknownFieldError, a duplicate or clashing one ValueError. Read Parquet with `dtype_backend="pyarrow"`: a
-    column of NumPy integers with gaps is floats, and a yes/no field refuses 1.0.
+    in the slices schedule.chunk_sizes gives for its rows (`least_rows` their least size, by default the one
+    `backcheck score` slices a row group by), so a partition that is a Parquet row group gets the digits
+    `backcheck score` gives it. Columns are checked at
+    once: an unknown column (not in `keep`) raises UnknownFieldError, a duplicate or clashing one ValueError.
+    Read Parquet with `dtype_backend="pyarrow"`: a column of NumPy integers with gaps is floats, and a yes/no
+    field refuses 1.0.
     """
     keep = tuple(keep)
     check_columns(cases.columns, keep)
-    rows = parquet.SCORE_ROWS if slice_rows is None else slice_rows
+    least = parquet.MIN_CHUNK_ROWS if least_rows is None else least_rows
     meta = pd.concat([cases._meta, _empty_scores(cases._meta.index)], axis=1)
-    return cases.map_partitions(scored_partition, rows, meta=meta, enforce_metadata=False)
+    return cases.map_partitions(scored_partition, least, meta=meta, enforce_metadata=False)
 
 
-def scored_partition(cases: pd.DataFrame, slice_rows: int) -> pd.DataFrame:
-    """One partition scored (see score_dask), in slices of `slice_rows` rows; its index is kept."""
+def scored_partition(cases: pd.DataFrame, least_rows: int = MIN_CHUNK_ROWS) -> pd.DataFrame:
+    """One partition scored (see score_dask), in the slices chunk_sizes(rows, least_rows) gives; its index is kept."""
     pieces = []
-    for start in range(0, len(cases), slice_rows):
-        part = cases.iloc[start : start + slice_rows]
+    start = 0
+    for size in chunk_sizes(len(cases), least_rows):
+        part = cases.iloc[start : start + size]
+        start += size
         columns = {
             name: series_distinct(part[name])
             for name in part.columns

@@ -1,5 +1,5 @@
 """Scoring Parquet: a file, or a directory of files (a dataset), checked first (parquet_input), then read, scored
-and written by row groups, each row group in slices of SCORE_ROWS rows."""
+and written by row groups, each row group scored in slices (schedule.chunk_sizes) and written whole."""
 
 from __future__ import annotations
 
@@ -23,14 +23,14 @@ from model.scoring.csv_input import InputError
 from model.scoring.memory import reuse_freed_memory
 from model.scoring.output import OutputError, output_directory, output_target, replacing, replacing_directory
 from model.scoring.parquet_input import Dataset, ParquetFile, first_line, read_dataset
+from model.scoring.schedule import MIN_CHUNK_ROWS, chunk_sizes
 from model.scoring.stream import Summary
 from model.scoring.workers import held_signals, worker_pool
 
-# Rows scored together by one engine call: a row group is scored in slices of this many rows, here and on a Dask
-# cluster alike, so that both give the same digits (a row's last digits depend on the rows scored with it; see
-# Engine's plan merging). About the CSV path's chunk: big enough to spread the engine's per-plan work, small enough
-# to bound a process's memory whatever the row groups' size.
-SCORE_ROWS = 65_536
+# A row group is scored in slices of the rows schedule.chunk_sizes gives for its size, here and on a Dask cluster
+# alike, so that both give the same digits (a row's last digits depend on the rows scored with it; see Engine's plan
+# merging): the workers share even a file of one row group, and each process's memory stays bounded whatever the
+# row groups' size. The slices of a row group are written back as one row group.
 
 
 def score_parquet(
@@ -121,19 +121,24 @@ def scored_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
     return pa.RecordBatch.from_arrays([*batch.columns, *score_arrays(scores)], schema=output_schema(batch.schema))
 
 
-def row_group_slices(file: pq.ParquetFile, group: int) -> Iterator[pa.RecordBatch]:
-    """The row group's rows in slices of exactly SCORE_ROWS rows, the last one shorter (none for no rows)."""
+def row_group_slices(file: pq.ParquetFile, group: int, least: int | None = None) -> Iterator[pa.RecordBatch]:
+    """The row group's rows in slices of the sizes chunk_sizes(rows, least) gives (none for no rows); `least`
+    MIN_CHUNK_ROWS unless given."""
+    total = file.metadata.row_group(group).num_rows
+    sizes = iter(chunk_sizes(total, MIN_CHUNK_ROWS if least is None else least))
+    size = next(sizes, 0)
     held: list[pa.RecordBatch] = []
     rows = 0
-    for batch in file.iter_batches(batch_size=SCORE_ROWS, row_groups=[group], use_threads=False):
+    for batch in file.iter_batches(batch_size=max(size, 1), row_groups=[group], use_threads=False):
         held.append(batch)
         rows += batch.num_rows
-        while rows >= SCORE_ROWS:
+        while size and rows >= size:
             table = pa.Table.from_batches(held, file.schema_arrow)
-            yield _one_batch(table.slice(0, SCORE_ROWS))
-            rest = table.slice(SCORE_ROWS)
+            yield _one_batch(table.slice(0, size))
+            rest = table.slice(size)
             held, rows = rest.to_batches(), rest.num_rows
-    if rows:
+            size = next(sizes, 0)
+    if rows:  # a row group longer than its metadata said: never from a sound file
         yield _one_batch(pa.Table.from_batches(held, file.schema_arrow))
 
 
@@ -142,8 +147,8 @@ def _one_batch(table: pa.Table) -> pa.RecordBatch:
 
 
 def _engine_calls(dataset: Dataset) -> int:
-    """How many engine calls score the dataset (see SCORE_ROWS)."""
-    return sum(-(-rows // SCORE_ROWS) for file in dataset.files for rows in file.row_groups)
+    """How many engine calls score the dataset (see chunk_sizes)."""
+    return sum(len(chunk_sizes(rows)) for file in dataset.files for rows in file.row_groups)
 
 
 def _start_worker() -> None:
@@ -151,15 +156,15 @@ def _start_worker() -> None:
     load_engine()
 
 
-def _slices(dataset: Dataset) -> Iterator[tuple[int, pa.RecordBatch]]:
-    """(file number, slice) for every slice of every file, in order; InputError for a file that turns out to be
-    damaged past its footer."""
+def _slices(dataset: Dataset) -> Iterator[tuple[tuple[int, int], pa.RecordBatch]]:
+    """((file number, row group), slice) for every slice of every file, in order; InputError for a file that turns
+    out to be damaged past its footer."""
     for number, source in enumerate(dataset.files):
         try:
             with pq.ParquetFile(source.path) as file:
                 for group in range(file.num_row_groups):
                     for batch in row_group_slices(file, group):
-                        yield number, batch
+                        yield (number, group), batch
         except (pa.ArrowException, OSError) as exc:
             raise InputError(f"{source.name}: cannot be read ({first_line(exc)})") from None
 
@@ -175,9 +180,9 @@ def _write(
     schema = output_schema(dataset.schema)
     with _Writers(dataset, sinks, schema) as writers:
 
-        def written(number: int, scored: pa.RecordBatch) -> None:
+        def written(where: tuple[int, int], scored: pa.RecordBatch) -> None:
             nonlocal rows, errors
-            writers.write(number, scored)
+            writers.write(where, scored)
             rows += scored.num_rows
             errors += errors_in(scored.column("error"))
             if progress is not None:
@@ -185,13 +190,13 @@ def _write(
 
         if pool is None:
             reuse_freed_memory()
-            for number, batch in _slices(dataset):
-                written(number, scored_batch(batch))
+            for where, batch in _slices(dataset):
+                written(where, scored_batch(batch))
         else:
             # as the CSV path does: one slice in flight beyond the workers keeps them busy and bounds memory
-            pending: deque[tuple[int, Future[pa.RecordBatch]]] = deque()
-            for number, batch in _slices(dataset):
-                pending.append((number, pool.submit(scored_batch, batch)))
+            pending: deque[tuple[tuple[int, int], Future[pa.RecordBatch]]] = deque()
+            for where, batch in _slices(dataset):
+                pending.append((where, pool.submit(scored_batch, batch)))
                 while pending and (len(pending) > workers or pending[0][1].done()):
                     done, future = pending.popleft()
                     written(done, future.result())
@@ -218,8 +223,9 @@ def _file_sink(sink: BinaryIO) -> Callable[[ParquetFile], contextlib.AbstractCon
 
 
 class _Writers:
-    """Writes scored slices to their files in order, opening each file's writer when its first slice (or a later
-    file's) arrives, so that a file without rows still gets its output file with the columns."""
+    """Writes scored slices to their files in order, each row group's slices as one row group, opening each file's
+    writer when its first slice (or a later file's) arrives, so that a file without rows still gets its output
+    file with the columns."""
 
     def __init__(
         self,
@@ -231,19 +237,33 @@ class _Writers:
         self.current = -1
         self.writer: pq.ParquetWriter | None = None
         self.open = contextlib.ExitStack()
+        self.group: tuple[int, int] | None = None  # the row group whose scored slices are held
+        self.held: list[pa.RecordBatch] = []
 
     def __enter__(self) -> _Writers:
         return self
 
     def __exit__(self, kind: object, *_: object) -> None:
         if kind is None:
+            self._flush()
             self._advance(len(self.files))
         self.open.close()  # after an exception, the partial output is removed anyway
 
-    def write(self, number: int, batch: pa.RecordBatch) -> None:
-        self._advance(number)
-        assert self.writer is not None
-        self.writer.write_batch(batch)
+    def write(self, where: tuple[int, int], batch: pa.RecordBatch) -> None:
+        """Take a scored slice of row group where = (file number, row group)."""
+        if where != self.group:
+            self._flush()
+            self._advance(where[0])
+            self.group = where
+        self.held.append(batch)
+
+    def _flush(self) -> None:
+        """Write the held slices as one row group."""
+        if self.held:
+            assert self.writer is not None
+            table = pa.Table.from_batches(self.held, self.schema)
+            self.writer.write_table(table, row_group_size=max(1, table.num_rows))
+        self.held = []
 
     def _advance(self, number: int) -> None:
         """Close the current file's writer and open each file's up to `number` (closing those in between)."""
@@ -259,7 +279,6 @@ class _Writers:
 
 
 __all__ = [
-    "SCORE_ROWS",
     "errors_in",
     "output_schema",
     "row_group_slices",

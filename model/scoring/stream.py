@@ -22,10 +22,8 @@ import pyarrow as pa
 from model.inference.engine import load_engine
 from model.scoring.batch import output_columns
 from model.scoring.csv_input import (
-    MIN_CHUNK_ROWS,
     Reading,
     check_header,
-    chunk_sizes,
     chunks,
     count_rows,
     is_stream,
@@ -36,6 +34,7 @@ from model.scoring.csv_input import (
 from model.scoring.csv_output import csv_line, score_batch, score_batch_to_file
 from model.scoring.memory import return_freed_memory, reuse_freed_memory
 from model.scoring.output import Target, output_target, replacing, spreadsheet_safe
+from model.scoring.schedule import MIN_CHUNK_ROWS, chunk_sizes
 from model.scoring.workers import held_signals, worker_pool
 
 # Below this many rows (estimated from the file size, a row taken at the fewest bytes one usually has) a run

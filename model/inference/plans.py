@@ -194,11 +194,20 @@ def _steps(tables: Tables, scopes: list[tuple[str, ...]], n_leaves: int) -> list
     path = greedy_path(tables, scopes)[0]
     below = [1 << i for i in range(n_leaves)]
     steps: list[Step] = []
+    # how many tensors not yet multiplied hold each variable: a step's output keeps the variables of its inputs
+    # that some other such tensor still holds
+    holding: dict[str, int] = {}
+    for scope in scopes:
+        for v in scope:
+            holding[v] = holding.get(v, 0) + 1
 
-    def emit(inputs: tuple[int, ...], live: list[int]) -> int:
-        needed = {v for j in live for v in scopes[j]}
-        union = dict.fromkeys(v for i in inputs for v in scopes[i])
-        out_scope = tuple(v for v in union if v in needed)
+    def emit(inputs: tuple[int, ...]) -> int:
+        for i in inputs:
+            for v in scopes[i]:
+                holding[v] -= 1
+        out_scope = tuple(v for v in dict.fromkeys(v for i in inputs for v in scopes[i]) if holding[v])
+        for v in out_scope:
+            holding[v] += 1
         steps.append(_step(tables, inputs, len(scopes), out_scope, scopes, below))
         scopes.append(out_scope)
         built = 1 << (len(scopes) - 1)
@@ -216,16 +225,15 @@ def _steps(tables: Tables, scopes: list[tuple[str, ...]], n_leaves: int) -> list
         live.difference_update(chosen)
         acc, pending = chosen[0], chosen[1:]
         if not pending:
-            acc = emit((acc,), list(live))
-        while pending:
-            other = pending.pop(0)
-            acc = emit((acc, other), [*live, *pending])
+            acc = emit((acc,))
+        for other in pending:
+            acc = emit((acc, other))
         live.add(acc)
         where.append(acc)
     if live and not steps:
         # One leaf over no free variable (every other node fixed or split into vectors) needs no path, but
         # its value is a factor of P(evidence): a step of its own makes it the final tensor like any other.
-        emit(tuple(live), [])
+        emit(tuple(live))
     if len(live) > 1 or any(scopes[i] for i in live):
         raise AssertionError("the contraction path did not end in one number per sub-row")
     return steps
@@ -249,18 +257,19 @@ def _step(
         raise ValueError(f"a contraction step over {len(variables)} variables needs more than numpy einsum's 52 labels")
     symbol = {v: string.ascii_letters[k] for k, v in enumerate(variables)}
     batch = string.ascii_letters[len(variables)]
-
-    def term(scope: tuple[str, ...]) -> str:
-        return "".join(symbol[v] for v in scope) + batch
-
-    forward = ",".join(term(scopes[i]) for i in inputs) + "->" + term(out_scope)
+    terms = ["".join([symbol[v] for v in scopes[i]]) + batch for i in inputs]
+    out_term = "".join([symbol[v] for v in out_scope]) + batch
+    forward = ",".join(terms) + "->" + out_term
     backward = []
     reshape: list[tuple[int, ...] | None] = []
     for k, i in enumerate(inputs):
-        others = [scopes[j] for m, j in enumerate(inputs) if m != k]
-        present = set(out_scope).union(*others)
+        others = [j for m, j in enumerate(inputs) if m != k]
+        present = set(out_scope)
+        for j in others:
+            present.update(scopes[j])
         kept = tuple(v for v in scopes[i] if v in present)
-        backward.append(",".join([term(out_scope), *(term(o) for o in others)]) + "->" + term(kept))
+        kept_term = "".join([symbol[v] for v in kept]) + batch
+        backward.append(",".join([out_term, *(terms[m] for m in range(len(inputs)) if m != k)]) + "->" + kept_term)
         # A variable summed here that only this input holds: the gradient is constant along it.
         reshape.append(None if kept == scopes[i] else (*(tables.card[v] if v in kept else 1 for v in scopes[i]), -1))
     return Step(

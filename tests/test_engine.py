@@ -15,7 +15,14 @@ from hypothesis import strategies as st
 from model.inference import engine as engine_module
 from model.inference.engine import UNKNOWN, Engine, load_engine
 from model.inference.keys import merged_keys
-from model.inference.paths import CHEAP_PATH, ELIMINATION_RULES, cheapest_path, elimination_path
+from model.inference.paths import (
+    CHEAP_PATH,
+    COMPILE_CHEAP_PATH,
+    COMPILE_RULES,
+    ELIMINATION_RULES,
+    cheapest_path,
+    elimination_path,
+)
 from model.inference.reference import (
     marginals,
     posteriors,
@@ -213,6 +220,13 @@ def test_anelimination_path_contracts_the_tensors_to_their_total(drawn: tuple[li
     # the cheapest of the rules' paths, or the first rule's when that one is cheap enough to stop there
     first = elimination_path(masks, cards, ELIMINATION_RULES[0], {})[1]
     assert cheapest_path(masks, cards)[1] <= (cost if first >= CHEAP_PATH else first)
+    first = elimination_path(masks, cards, COMPILE_RULES[0], {})[1]
+    assert cheapest_path(masks, cards, COMPILE_RULES, COMPILE_CHEAP_PATH)[1] <= (
+        cost if first >= COMPILE_CHEAP_PATH else first
+    )
+    # searching every rule always (no cheap path) gives the best of them, whichever goes first
+    every = min(elimination_path(masks, cards, r, {})[1] for r in ELIMINATION_RULES)
+    assert cheapest_path(masks, cards, COMPILE_RULES, 0)[1] == cheapest_path(masks, cards, cheap=0)[1] == every
 
 
 def random_codes(engine: Engine, rng: np.random.Generator, n: int) -> np.ndarray:

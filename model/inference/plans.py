@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.inference.paths import cheapest_path
+from model.inference.paths import COMPILE_CHEAP_PATH, COMPILE_RULES, cheapest_path
 from model.inference.tables import Tables
 
 # Where a plan reads the nodes asked for: {tensor: [(node, its axis, or None for an absorbed node read from its own
@@ -81,12 +81,17 @@ class Plan:
     reads: dict[tuple[str, ...], Reads] = field(default_factory=dict, compare=False)
 
 
-def greedy_path(tables: Tables, scopes: Sequence[tuple[str, ...]]) -> tuple[list[tuple[int, ...]], float]:
+def greedy_path(
+    tables: Tables, scopes: Sequence[tuple[str, ...]], compiling: bool = False
+) -> tuple[list[tuple[int, ...]], float]:
     """The cheapest variable elimination order (cheapest_path) for these scopes: its groups of tensor ids
-    (see elimination_path), and its operation count per sub-row."""
+    (see elimination_path), and its operation count per sub-row; by paths.COMPILE_RULES when `compiling`."""
     if not scopes:
         return [], 0.0
-    path, cost = cheapest_path(*_masks(tables, scopes))
+    if compiling:
+        path, cost = cheapest_path(*_masks(tables, scopes), COMPILE_RULES, COMPILE_CHEAP_PATH)
+    else:
+        path, cost = cheapest_path(*_masks(tables, scopes))
     return path, float(cost)
 
 
@@ -191,7 +196,7 @@ def find_reads(tables: Tables, plan: Plan, nodes: Sequence[str]) -> Reads:
 
 def _steps(tables: Tables, scopes: list[tuple[str, ...]], n_leaves: int) -> list[Step]:
     """Pairwise contraction steps down to one number per sub-row; appends each step's scope to `scopes`."""
-    path = greedy_path(tables, scopes)[0]
+    path = greedy_path(tables, scopes, compiling=True)[0]
     below = [1 << i for i in range(n_leaves)]
     steps: list[Step] = []
     # how many tensors not yet multiplied hold each variable: a step's output keeps the variables of its inputs

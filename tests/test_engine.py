@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +16,7 @@ from hypothesis import strategies as st
 from model.inference import engine as engine_module
 from model.inference.engine import UNKNOWN, Engine, load_engine
 from model.inference.keys import merged_keys
+from model.inference.pain import pain_factorised_network
 from model.inference.paths import (
     CHEAP_PATH,
     COMPILE_CHEAP_PATH,
@@ -298,6 +300,35 @@ def test_the_plans_kept_are_bounded_and_a_dropped_plan_is_compiled_again(monkeyp
         assert bounded.plans_kept == 1
     # the second call met every pattern again after its plan was dropped
     assert bounded.plans_compiled == 2 * plans
+
+
+def test_heavy_groups_on_helper_threads_give_the_same_answers_to_the_bit(monkeypatch: pytest.MonkeyPatch) -> None:
+    # the built-in network's factorised form: random cases there run a plan or so each
+    network = pain_factorised_network()
+    one = Engine(network, threads=1)
+    codes = random_codes(one, np.random.default_rng(12), 60)
+    wanted = [*load_spec().cause_ids, "fever", "age"]
+    expected = one.marginals(codes, wanted)
+    started = []
+    monkeypatch.setattr(engine_module, "_THREAD_WORK", 0)  # every group heavy: all but a few go to the helper
+    real_run = engine_module.run_plan
+
+    def run_plan(*args: object) -> None:
+        started.append(threading.current_thread().name)
+        real_run(*args)
+
+    monkeypatch.setattr(engine_module, "run_plan", run_plan)
+    two = Engine(network, threads=2)
+    found = two.marginals(codes, wanted)
+    for node in wanted:
+        assert np.array_equal(found[node], expected[node], equal_nan=True), node
+    helped = sum(name.startswith("engine") for name in started)
+    assert 0 < helped < len(started) == two.plans_compiled  # both threads ran groups
+    assert not [t for t in threading.enumerate() if t.name.startswith("engine")]  # the helpers are gone
+    # a worker process among others sets one thread: then nothing runs on a helper
+    started.clear()
+    one.marginals(codes, wanted)
+    assert started and not any(name.startswith("engine") for name in started)
 
 
 PLAN_DIGEST = """

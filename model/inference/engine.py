@@ -63,9 +63,11 @@ read: where a node's joint with the evidence is taken: any tensor T that holds t
 
 from __future__ import annotations
 
+import os
 import threading
-from collections import OrderedDict
+from collections import OrderedDict, deque
 from collections.abc import Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from functools import cache
 from typing import TYPE_CHECKING
 
@@ -91,6 +93,11 @@ _CANCELLATION = 1e4
 # of the built-in network rarely share an evidence pattern (16,800 keys in 20,000 drawn cases), so an unbounded
 # memo grows with the rows scored; a plan of the built-in network holds about 70 KB, so this is about 140 MB.
 _PLANS_KEPT = 2048
+# A group of cases whose plan does at least this many operations in all (its operations per sub-row times its
+# cases) may run on a helper thread while this one goes on with the next groups: numpy releases the interpreter
+# lock in such contractions, not in the Python around small ones. With two threads for every group, random cases
+# ran 1.5 times faster but alarm's light plans 0.81 times (the threads' contention for the lock).
+_THREAD_WORK = 2_000_000
 
 
 class Engine(Tables, Encoding):
@@ -106,8 +113,12 @@ class Engine(Tables, Encoding):
     How it is exact and fast, in the terms it uses (plan, sub-row, factorised, ...): the module's docstring.
     """
 
-    def __init__(self, network: DiscreteBayesianNetwork):
+    def __init__(self, network: DiscreteBayesianNetwork, threads: int | None = None):
+        """`threads`: how many threads a call may use (the heavy plan groups run on the helpers, see
+        _THREAD_WORK); by default two where the machine has two processors or more. A process among workers
+        that share the processors (the command line's) sets `threads` to 1."""
         super().__init__(network)
+        self.threads = min(2, os.cpu_count() or 1) if threads is None else threads
         self.enumerated, self.plan_bits = choose_plan_bits(self)
         self._plans: OrderedDict[int, Plan] = OrderedDict()
         self._compiled = 0
@@ -240,9 +251,27 @@ class Engine(Tables, Encoding):
         keys = plan_keys(self, self.enumerated, self.plan_bits, codes, nodes)
         order = np.argsort(keys, kind="stable")
         bounds = np.flatnonzero(np.diff(keys[order])) + 1
-        for rows in np.split(order, bounds) if n else ():
-            plan = self._plan(int(keys[rows[0]]))
-            run_plan(self, plan, self._reads(plan, nodes), codes, rows, nodes, joint)
+        helpers: ThreadPoolExecutor | None = None
+        pending: deque[Future[None]] = deque()
+        try:
+            for rows in np.split(order, bounds) if n else ():
+                plan = self._plan(int(keys[rows[0]]))
+                task = (self, plan, self._reads(plan, nodes), codes, rows, nodes, joint)
+                # a heavy group goes to a helper unless every helper has one waiting already; each group adds to
+                # rows of its own, so the threads never write the same entries
+                while pending and pending[0].done():
+                    pending.popleft().result()
+                if self.threads > 1 and plan.operations * len(rows) >= _THREAD_WORK and len(pending) < self.threads:
+                    if helpers is None:
+                        helpers = ThreadPoolExecutor(self.threads - 1, thread_name_prefix="engine")
+                    pending.append(helpers.submit(run_plan, *task))
+                else:
+                    run_plan(*task)
+            while pending:
+                pending.popleft().result()
+        finally:
+            if helpers is not None:
+                helpers.shutdown(wait=True, cancel_futures=True)
         return joint
 
     def _plan(self, key: int) -> Plan:

@@ -77,6 +77,7 @@ class Plan:
     read_from: Mapping[str, tuple[int, int]]
     scopes: tuple[tuple[str, ...], ...]  # every tensor's: the leaves', then each step's output
     bytes_per_sub_row: int
+    operations: float  # of the forward contraction, per sub-row, as paths.py counts them
     # per tuple of nodes asked for: the nodes read from each tensor, and the tensors whose gradients are needed
     reads: dict[tuple[str, ...], Reads] = field(default_factory=dict, compare=False)
 
@@ -143,7 +144,7 @@ def compile_plan(tables: Tables, conditioned: frozenset[str], factorised: frozen
     """The leaves and contraction steps with `conditioned` roots fixed and `factorised` nodes split."""
     leaves = _leaves(tables, conditioned, factorised)
     scopes = [leaf.scope for leaf in leaves]
-    steps = _steps(tables, scopes, len(leaves))
+    steps, operations = _steps(tables, scopes, len(leaves))
     read_from = {}
     for step in steps:
         for i in step.inputs:
@@ -164,6 +165,7 @@ def compile_plan(tables: Tables, conditioned: frozenset[str], factorised: frozen
         read_from=read_from,
         scopes=tuple(scopes),
         bytes_per_sub_row=bytes_per_sub_row,
+        operations=operations,
     )
 
 
@@ -194,9 +196,10 @@ def find_reads(tables: Tables, plan: Plan, nodes: Sequence[str]) -> Reads:
     return read_at, sum(1 << i for i in read_at)
 
 
-def _steps(tables: Tables, scopes: list[tuple[str, ...]], n_leaves: int) -> list[Step]:
-    """Pairwise contraction steps down to one number per sub-row; appends each step's scope to `scopes`."""
-    path = greedy_path(tables, scopes, compiling=True)[0]
+def _steps(tables: Tables, scopes: list[tuple[str, ...]], n_leaves: int) -> tuple[list[Step], float]:
+    """Pairwise contraction steps down to one number per sub-row, and their operation count per sub-row; appends
+    each step's scope to `scopes`."""
+    path, operations = greedy_path(tables, scopes, compiling=True)
     below = [1 << i for i in range(n_leaves)]
     steps: list[Step] = []
     # how many tensors not yet multiplied hold each variable: a step's output keeps the variables of its inputs
@@ -241,7 +244,7 @@ def _steps(tables: Tables, scopes: list[tuple[str, ...]], n_leaves: int) -> list
         emit(tuple(live))
     if len(live) > 1 or any(scopes[i] for i in live):
         raise AssertionError("the contraction path did not end in one number per sub-row")
-    return steps
+    return steps, operations
 
 
 def _step(

@@ -38,7 +38,7 @@ class EngineLoader(WorkerPlugin):
     name = "backcheck-engine"
 
     def setup(self, worker: object) -> None:
-        load_engine()
+        load_engine().engine.threads = 1  # a worker is one process of a cluster that shares out the processors
 
 
 def score_dask(cases: dd.DataFrame, keep: Iterable[str] = (), least_rows: int | None = None) -> dd.DataFrame:

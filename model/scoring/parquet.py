@@ -153,7 +153,7 @@ def _engine_calls(dataset: Dataset) -> int:
 
 def _start_worker() -> None:
     reuse_freed_memory()
-    load_engine()
+    load_engine().engine.threads = 1  # the workers share the processors already
 
 
 def _slices(dataset: Dataset) -> Iterator[tuple[tuple[int, int], pa.RecordBatch]]:

@@ -137,7 +137,7 @@ def _score(
 
 def _start_worker() -> None:
     reuse_freed_memory()  # each worker's own: the reading process that forked it gives freed blocks back instead
-    load_engine()
+    load_engine().engine.threads = 1  # the workers share the processors already
 
 
 def _write(

@@ -4,12 +4,17 @@ towards the end."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from pytest import MonkeyPatch
 
+from model.scoring import stream
 from model.scoring.csv_input import Reading, check_header, chunks, count_rows
 from model.scoring.schedule import CHUNK_ROWS, MIN_CHUNK_ROWS, chunk_sizes
 
@@ -55,3 +60,31 @@ def test_chunks_cut_arrow_blocks_into_the_schedule_rows_in_order(tmp_path: Path)
     ids = [value for chunk in found for value in chunk.column("case_id").to_pylist()]
     assert ids == [f"c{i}" for i in range(10_000)]
     assert all(chunk.schema.names == header for chunk in found)
+
+
+def test_a_file_of_a_thousand_rows_is_shared_out_to_the_workers(tmp_path: Path, monkeypatch: MonkeyPatch) -> None:
+    # 1,200 rows of about 60 bytes: workers start (from about 500 rows, guessed from the file's size) and take
+    # five chunks; stand-in workers are threads here
+    path = tmp_path / "cases.csv"
+    with path.open("w", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(["case_id", "activity", "age", "fever", "note"])
+        writer.writerows(
+            [f"c{i}", ["lifting", "yoga", ""][i % 3], str(20 + i % 60), "no", "x" * 30] for i in range(1200)
+        )
+    pools = []
+
+    @contextlib.contextmanager
+    def worker_pool(workers: int, initializer: object) -> Iterator[ThreadPoolExecutor]:
+        with ThreadPoolExecutor(workers) as pool:
+            pools.append(workers)
+            yield pool
+
+    monkeypatch.setattr(stream, "worker_pool", worker_pool)
+    chunks_done: list[int] = []
+    scored, one = tmp_path / "scored.csv", tmp_path / "one.csv"
+    summary = stream.score_csv(str(path), str(scored), ["note"], jobs=2, progress=chunks_done.append)
+    assert pools == [2] and summary.rows == 1200
+    assert chunks_done == chunk_sizes(1200) == [250, 250, 250, 250, 200]
+    assert stream.score_csv(str(path), str(one), ["note"], jobs=1) == summary and pools == [2]  # one job: no workers
+    assert scored.read_bytes() == one.read_bytes()

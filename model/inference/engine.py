@@ -106,9 +106,11 @@ class Engine(Tables, Encoding):
     Built once from the network's CPDs; the arrays are read-only afterwards, and the only state that changes
     is a memo of compiled contraction plans and of what they read (pure functions of the evidence pattern,
     built under a lock; at most _PLANS_KEPT plans, the least recently used dropped first), so one engine can
-    serve many threads and its memory stays bounded however many rows it scores. Evidence is a (cases, nodes)
-    integer array of state indices with UNKNOWN (-1) for an unobserved node; `encode` builds it from
-    {node: state} mappings. Any node may be observed and any node's marginal asked for.
+    serve many threads and its memory stays bounded however many rows it scores. A call itself runs its heavy
+    plan groups on a helper thread (`threads`, _THREAD_WORK): each group adds to rows of its own, so the answers
+    do not depend on which thread ran what. Evidence is a (cases, nodes) integer array of state indices with
+    UNKNOWN (-1) for an unobserved node; `encode` builds it from {node: state} mappings. Any node may be observed
+    and any node's marginal asked for.
 
     How it is exact and fast, in the terms it uses (plan, sub-row, factorised, ...): the module's docstring.
     """

@@ -135,6 +135,20 @@ def test_a_dataset_is_scored_file_by_file_into_the_same_layout(tmp_path: Path) -
     assert errors == scored_csv("row_errors.csv", tmp_path)["error"].tolist()
 
 
+def test_a_row_group_longer_than_a_chunk_is_written_back_in_groups_of_at_most_a_chunk(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(parquet, "MIN_CHUNK_ROWS", 3)  # a row group of 14 rows: slices of 3, 3, 3, 3, 2
+    monkeypatch.setattr(parquet, "CHUNK_ROWS", 7)  # written as 6, 6 and 2: no output group over 7 rows
+    cases = pd.concat([csv_text("valid.csv"), csv_text("row_errors.csv")] * 2, ignore_index=True).head(14)
+    source = write(cases, tmp_path / "cases.parquet", row_group_size=14)
+    target = tmp_path / "scored.parquet"
+    assert run(str(source), "-o", str(target), "--jobs", "1", "--quiet").exit_code == 0
+    written = pq.ParquetFile(target).metadata
+    assert [written.row_group(i).num_rows for i in range(written.num_row_groups)] == [6, 6, 2]
+    assert pq.read_table(target).column("case_id").to_pylist() == cases["case_id"].tolist()
+
+
 def test_each_slice_of_a_row_group_is_scored_alone_and_workers_give_the_same_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -23,14 +23,14 @@ from model.scoring.csv_input import InputError
 from model.scoring.memory import reuse_freed_memory
 from model.scoring.output import OutputError, output_directory, output_target, replacing, replacing_directory
 from model.scoring.parquet_input import Dataset, ParquetFile, first_line, read_dataset
-from model.scoring.schedule import MIN_CHUNK_ROWS, chunk_sizes
+from model.scoring.schedule import CHUNK_ROWS, MIN_CHUNK_ROWS, chunk_sizes
 from model.scoring.stream import Summary
 from model.scoring.workers import held_signals, worker_pool
 
 # A row group is scored in slices of the rows schedule.chunk_sizes gives for its size, here and on a Dask cluster
 # alike, so that both give the same digits (a row's last digits depend on the rows scored with it; see Engine's plan
 # merging): the workers share even a file of one row group, and each process's memory stays bounded whatever the
-# row groups' size. The slices of a row group are written back as one row group.
+# row groups' size. The slices of a row group are written back as one row group, up to CHUNK_ROWS rows a group.
 
 
 def score_parquet(
@@ -223,9 +223,9 @@ def _file_sink(sink: BinaryIO) -> Callable[[ParquetFile], contextlib.AbstractCon
 
 
 class _Writers:
-    """Writes scored slices to their files in order, each row group's slices as one row group, opening each file's
-    writer when its first slice (or a later file's) arrives, so that a file without rows still gets its output
-    file with the columns."""
+    """Writes scored slices to their files in order, each row group's slices as one row group (a row group of more
+    than CHUNK_ROWS rows as several, so that memory stays bounded), opening each file's writer when its first slice
+    (or a later file's) arrives, so that a file without rows still gets its output file with the columns."""
 
     def __init__(
         self,
@@ -255,6 +255,8 @@ class _Writers:
             self._flush()
             self._advance(where[0])
             self.group = where
+        elif sum(b.num_rows for b in self.held) + batch.num_rows > CHUNK_ROWS:  # memory bounded, whatever the size
+            self._flush()
         self.held.append(batch)
 
     def _flush(self) -> None:

@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -310,11 +311,14 @@ def test_heavy_groups_on_helper_threads_give_the_same_answers_to_the_bit(monkeyp
     wanted = [*load_spec().cause_ids, "fever", "age"]
     expected = one.marginals(codes, wanted)
     started = []
-    monkeypatch.setattr(engine_module, "_THREAD_WORK", 0)  # every group heavy: all but a few go to the helper
+    monkeypatch.setattr(engine_module, "_THREAD_WORK", 0)  # every group heavy
     real_run = engine_module.run_plan
 
     def run_plan(*args: object) -> None:
-        started.append(threading.current_thread().name)
+        name = threading.current_thread().name
+        started.append(name)
+        if name.startswith("engine"):
+            time.sleep(0.05)  # a helper slower than compiling the next plan: its queue fills, the caller runs some
         real_run(*args)
 
     monkeypatch.setattr(engine_module, "run_plan", run_plan)
@@ -323,7 +327,7 @@ def test_heavy_groups_on_helper_threads_give_the_same_answers_to_the_bit(monkeyp
     for node in wanted:
         assert np.array_equal(found[node], expected[node], equal_nan=True), node
     helped = sum(name.startswith("engine") for name in started)
-    assert 0 < helped < len(started) == two.plans_compiled  # both threads ran groups
+    assert 0 < helped < len(started)  # both threads ran groups
     assert not [t for t in threading.enumerate() if t.name.startswith("engine")]  # the helpers are gone
     # a worker process among others sets one thread: then nothing runs on a helper
     started.clear()

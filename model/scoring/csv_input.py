@@ -21,7 +21,7 @@ import pyarrow.csv as pa_csv
 
 from model.cases.fields import UnknownFieldError
 from model.scoring.batch import check_columns
-from model.scoring.schedule import CHUNK_ROWS
+from model.scoring.schedule import cut
 
 # Arrow reads the file in blocks of this many bytes; its parser holds about twenty times a block in memory.
 BLOCK_BYTES = 2 * 2**20
@@ -263,28 +263,9 @@ def _batches(reading: Reading, columns: list[str] | None = None) -> Iterator[pa.
 
 
 def chunks(reading: Reading, sizes: Iterable[int]) -> Iterator[pa.RecordBatch]:
-    """The file's rows in chunks, each one record batch of as many rows as `sizes` says in turn (then of
-    CHUNK_ROWS, should the file have grown since its rows were counted), cut from Arrow's blocks as they come."""
-    sizes = iter(sizes)
-    size = next(sizes, CHUNK_ROWS)
-    held: list[pa.RecordBatch] = []
-    rows = 0
-    for block in _batches(reading):
-        held.append(block)
-        rows += block.num_rows
-        while rows >= size:
-            table = pa.Table.from_batches(held)
-            yield _joined(table.slice(0, size))
-            rest = table.slice(size)
-            held, rows = rest.to_batches(), rest.num_rows
-            size = next(sizes, CHUNK_ROWS)
-    if rows:
-        yield _joined(pa.Table.from_batches(held))
-
-
-def _joined(table: pa.Table) -> pa.RecordBatch:
-    """One record batch of a table's rows (a chunk is scored as one)."""
-    return table.combine_chunks().to_batches()[0]
+    """The file's rows in chunks, each one record batch of as many rows as `sizes` says in turn (schedule.cut),
+    cut from Arrow's blocks as they come."""
+    return cut(_batches(reading), sizes)
 
 
 def _parsed(

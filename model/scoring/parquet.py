@@ -23,7 +23,7 @@ from model.scoring.csv_input import InputError
 from model.scoring.memory import reuse_freed_memory
 from model.scoring.output import OutputError, output_directory, output_target, replacing, replacing_directory
 from model.scoring.parquet_input import Dataset, ParquetFile, first_line, read_dataset
-from model.scoring.schedule import CHUNK_ROWS, MIN_CHUNK_ROWS, chunk_sizes
+from model.scoring.schedule import CHUNK_ROWS, MIN_CHUNK_ROWS, chunk_sizes, cut
 from model.scoring.stream import Summary
 from model.scoring.workers import held_signals, worker_pool
 
@@ -124,26 +124,9 @@ def scored_batch(batch: pa.RecordBatch) -> pa.RecordBatch:
 def row_group_slices(file: pq.ParquetFile, group: int, least: int | None = None) -> Iterator[pa.RecordBatch]:
     """The row group's rows in slices of the sizes chunk_sizes(rows, least) gives (none for no rows); `least`
     MIN_CHUNK_ROWS unless given."""
-    total = file.metadata.row_group(group).num_rows
-    sizes = iter(chunk_sizes(total, MIN_CHUNK_ROWS if least is None else least))
-    size = next(sizes, 0)
-    held: list[pa.RecordBatch] = []
-    rows = 0
-    for batch in file.iter_batches(batch_size=max(size, 1), row_groups=[group], use_threads=False):
-        held.append(batch)
-        rows += batch.num_rows
-        while size and rows >= size:
-            table = pa.Table.from_batches(held, file.schema_arrow)
-            yield _one_batch(table.slice(0, size))
-            rest = table.slice(size)
-            held, rows = rest.to_batches(), rest.num_rows
-            size = next(sizes, 0)
-    if rows:  # a row group longer than its metadata said: never from a sound file
-        yield _one_batch(pa.Table.from_batches(held, file.schema_arrow))
-
-
-def _one_batch(table: pa.Table) -> pa.RecordBatch:
-    return table.combine_chunks().to_batches()[0]
+    sizes = chunk_sizes(file.metadata.row_group(group).num_rows, MIN_CHUNK_ROWS if least is None else least)
+    batches = file.iter_batches(batch_size=sizes[0] if sizes else 1, row_groups=[group], use_threads=False)
+    return cut(batches, sizes, file.schema_arrow)
 
 
 def _engine_calls(dataset: Dataset) -> int:

@@ -3,6 +3,10 @@ partition. One schedule for all of them, so that a row gets the same digits whic
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+
+import pyarrow as pa
+
 # The rows of one chunk, scored together by one engine call in one process (chunk_sizes): at most CHUNK_ROWS,
 # which bounds each process's memory; at least MIN_CHUNK_ROWS, since bigger calls share more of the engine's
 # per-plan work (cases drawn from the network, new to the engine: 148 rows/s in calls of 250 rows, 190 of 1,000,
@@ -34,4 +38,31 @@ def chunk_sizes(rows: int, least: int = MIN_CHUNK_ROWS) -> list[int]:
     return sizes
 
 
-__all__ = ["CHUNK_ROWS", "MIN_CHUNK_ROWS", "chunk_sizes"]
+def cut(
+    batches: Iterable[pa.RecordBatch], sizes: Iterable[int], schema: pa.Schema | None = None
+) -> Iterator[pa.RecordBatch]:
+    """The rows of `batches` (as Arrow reads them) in record batches of as many rows as `sizes` says in turn, then
+    of CHUNK_ROWS should there be more rows than the sizes add up to (a file grown since its rows were counted),
+    the last one of what is left; each one contiguous batch, scored as one."""
+    sizes = iter(sizes)
+    size = next(sizes, CHUNK_ROWS)
+    held: list[pa.RecordBatch] = []
+    rows = 0
+    for batch in batches:
+        held.append(batch)
+        rows += batch.num_rows
+        while rows >= size:
+            table = pa.Table.from_batches(held, schema)
+            yield _one_batch(table.slice(0, size))
+            rest = table.slice(size)
+            held, rows = rest.to_batches(), rest.num_rows
+            size = next(sizes, CHUNK_ROWS)
+    if rows:
+        yield _one_batch(pa.Table.from_batches(held, schema))
+
+
+def _one_batch(table: pa.Table) -> pa.RecordBatch:
+    return table.combine_chunks().to_batches()[0]
+
+
+__all__ = ["CHUNK_ROWS", "MIN_CHUNK_ROWS", "chunk_sizes", "cut"]

@@ -38,7 +38,7 @@ from model.scoring.schedule import MIN_CHUNK_ROWS, chunk_sizes
 from model.scoring.workers import held_signals, worker_pool
 
 # Below this many rows (estimated from the file size, a row taken at the fewest bytes one usually has) a run
-# stays in one process: two chunks (csv_input.MIN_CHUNK_ROWS) take a few seconds at the second edition's tens to
+# stays in one process: two chunks (schedule.MIN_CHUNK_ROWS) take a few seconds at the second edition's tens to
 # hundreds of rows a second a processor, and a worker starts in about one (its engine built).
 PARALLEL_MIN_ROWS = 2 * MIN_CHUNK_ROWS
 _BYTES_PER_ROW_GUESS = 60

@@ -6,6 +6,7 @@ the run survives and no file is left behind.
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import multiprocessing
@@ -115,7 +116,7 @@ class Run:
 
     def wait_mid_run(self) -> None:
         """Until the workers are scoring: two children, the partial output and the first chunk file exist."""
-        wait_for(lambda: len(children(self.process.pid)) == 2 and any(self.scratch.rglob("chunk*")))
+        wait_for(lambda: len(children(self.process.pid)) == 2 and any(files_named(self.scratch, "chunk")))
         self.workers = children(self.process.pid)
 
     def stopped(self, send) -> tuple[float, subprocess.CompletedProcess]:
@@ -243,6 +244,23 @@ main(sys.argv[1:])
 """
 
 
+def files_named(folder: Path, start: str) -> Iterator[str]:
+    """The names of the files under folder that begin with start, passing over folders gone before they are read."""
+    return (name for _, _, names in os.walk(folder) for name in names if name.startswith(start))
+
+
+def largest_file(folder: Path) -> int:
+    """The size of the largest file under folder now, in bytes. The scorer makes and removes its files while this
+    looks (its spool goes the moment it refuses the stream): os.walk passes over folders gone before they are read,
+    and a file gone before its size is read counts nothing."""
+    sizes = [0]
+    for parent, _, names in os.walk(folder):
+        for name in names:
+            with contextlib.suppress(FileNotFoundError):
+                sizes.append(os.stat(os.path.join(parent, name)).st_size)
+    return max(sizes)
+
+
 def test_an_endless_stream_is_refused_once_the_spool_is_full_and_the_spool_never_grows_past_it(
     tmp_path: Path,
 ) -> None:
@@ -265,7 +283,7 @@ def test_an_endless_stream_is_refused_once_the_spool_is_full_and_the_spool_never
     os.close(reader)
     try:
         while process.poll() is None:
-            largest = max([largest, *(p.stat().st_size for p in scratch.rglob("*") if p.is_file())])
+            largest = max(largest, largest_file(scratch))
             time.sleep(0.01)
         err = process.stderr.read().decode()
     finally:

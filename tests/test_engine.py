@@ -15,9 +15,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.inference import engine as engine_module
+from model.inference import keys as keys_module
 from model.inference.engine import UNKNOWN, Engine, load_engine
-from model.inference.keys import merged_keys
-from model.inference.pain import pain_factorised_network
+from model.inference.keys import merged_keys, shared_keys
+from model.inference.pain import PainEngine, pain_factorised_network
 from model.inference.paths import (
     CHEAP_PATH,
     COMPILE_CHEAP_PATH,
@@ -183,6 +184,85 @@ def test_merging_only_ever_gives_up_simplifications(keys: list[int], sub_rows: l
     assert not (after & ~before).any()  # no case runs on a plan that simplifies what it does not allow
     assert set(after.tolist()) <= set(before.tolist())  # only plans the call would run anyway
     assert len(set(after.tolist())) <= len(set(before.tolist()))
+
+
+def test_small_groups_share_a_cheap_coarser_plan_of_the_call_any_number_of_bits_away() -> None:
+    keys = np.array([0b0001] * 300 + [0b1111] + [0b0111] * 2 + [0b0110])
+    cost = {0b0001: 1000.0, 0b0111: 10.0, 0b1111: 10.0, 0b0110: 10.0}
+    asked: list[int] = []
+
+    def operations(key: int) -> float:
+        asked.append(key)
+        return cost[key]
+
+    def share(budget: float, required: np.ndarray | None = None) -> list[int]:
+        needed = np.zeros(len(keys), dtype=np.int64) if required is None else required
+        return shared_keys(keys, np.ones(len(keys)), needed, operations, least=256, budget=budget).tolist()
+
+    # by size: the big group keeps its plan; 0b0111 joins it (three bits away: 1000 operations a sub-row times its
+    # 2 sub-rows is within the budget); 0b0110 lacks the big plan's bit and keeps its own; 0b1111 may join either
+    # and joins the cheaper, 0b0110
+    assert share(5000) == [0b0001] * 300 + [0b0110] + [0b0001] * 2 + [0b0110]
+    assert asked == [0b0001, 0b0110]  # asked once each, and only of plans the call runs
+    # with less to spend, 0b0111 (2 x 1000) keeps its plan, and 0b1111 joins the cheapest of the three it may
+    assert share(1500) == [0b0001] * 300 + [0b0111] * 3 + [0b0110]
+    # a bit a case needs (a cumulative code) is never given up
+    required = np.zeros(len(keys), dtype=np.int64)
+    required[300] = 0b1000
+    assert share(5000, required) == [0b0001] * 300 + [0b1111] + [0b0001] * 2 + [0b0110]
+    # a lone group has nothing to join, and nothing is asked
+    asked.clear()
+    lone = shared_keys(np.array([0b11]), np.ones(1), np.zeros(1, dtype=np.int64), operations, 256, 1e9)
+    assert lone.tolist() == [0b11] and not asked
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.tuples(st.integers(0, 2**5 - 1), st.integers(0, 2**5 - 1)), min_size=1, max_size=60),
+    st.lists(st.sampled_from([1.0, 11.0]), min_size=60, max_size=60),
+    st.integers(1, 40),
+    st.floats(0, 1e4),
+)
+def test_sharing_only_gives_up_simplifications_a_case_may_give_up(
+    drawn: list[tuple[int, int]], sub_rows: list[float], least: int, budget: float
+) -> None:
+    before = np.array([key for key, _ in drawn])
+    required = np.array([key & mask for key, mask in drawn])  # a case needs some of its own bits
+
+    def operations(key: int) -> float:
+        asked.append(key)
+        return float(key % 7) * 100
+
+    asked: list[int] = []
+    weights = np.array(sub_rows[: len(drawn)])
+    after = shared_keys(before, weights, required, operations, least, budget)
+    assert not (after & ~before).any()  # no case runs on a plan that simplifies what it does not allow
+    assert not (required & ~after).any()  # nor gives up a bit it needs
+    assert set(after.tolist()) <= set(before.tolist())  # only plans the call would run anyway
+    assert set(asked) <= set(after.tolist())  # operations asked only of plans the call runs
+    for key in set(before.tolist()) - set(after.tolist()):  # a group that moved was small, and its plan cheap
+        moved = before == key
+        assert weights[moved].sum() < least
+        assert operations(int(after[moved][0])) * weights[moved].sum() <= budget
+
+
+def test_sharing_plans_gives_the_same_answers_with_fewer_plans(monkeypatch: pytest.MonkeyPatch) -> None:
+    # cases as they come (drawn from the network, 60% of the answers kept): they rarely share a key
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from bench import drawn_evidences  # scripts/ is no package
+
+    evidences = drawn_evidences(5, 400, 0.6)
+    wanted = [*load_spec().cause_ids, "fever", "age"]
+    shared = PainEngine(Engine(pain_factorised_network(), threads=1))
+    codes = shared.encode(evidences)
+    found = shared.marginals(codes, wanted)
+    monkeypatch.setattr(keys_module, "_SHARED_OPERATIONS", 0.0)  # nothing fits: each group keeps its plan
+    alone = PainEngine(Engine(pain_factorised_network(), threads=1))
+    expected = alone.marginals(codes, wanted)
+    for node in wanted:
+        # other plans, other rounding: within what an expanded finding's terms (up to _CANCELLATION) may cost
+        assert np.abs(found[node] - expected[node]).max() <= EXACT, node
+    assert shared.plans_compiled < 0.85 * alone.plans_compiled
 
 
 def test_anelimination_path_worked_by_hand() -> None:

@@ -27,7 +27,7 @@ plan bit: a node that a plan may simplify: a root with two or more children that
     (keys._SLICE_SAVES), which may be sliced. An engine has at most 62, the most useful first. A case's key
     has the bit of each node its evidence allows to be simplified and names its plan; cases of one key run
     together, and a group too small to be worth its own plan gives up bits, the least useful first, to join a
-    coarser plan that the call runs anyway.
+    coarser plan that the call runs anyway, or any bits to join one whose arithmetic for it is cheap (keys.py).
 conditioned: a root fixed per sub-row rather than summed in the contraction (fewer, smaller tensors): an
     observed root of two or more children at its state, when its plan bit is set, and an enumerated root at
     each of its states in turn. A root neither conditioned nor hosted is a tensor of its own.
@@ -63,6 +63,7 @@ read: where a node's joint with the evidence is taken: any tensor T that holds t
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections import OrderedDict, deque
@@ -250,13 +251,29 @@ class Engine(Tables, Encoding):
         Factorised, for findings among the plan bits that are not asked for)."""
         n = codes.shape[0]
         joint = np.zeros((n, width))
-        keys = plan_keys(self, self.enumerated, self.plan_bits, codes, nodes)
+        # shared_keys asks the operations of plans the call runs anyway, compiling them now if need be; it may ask
+        # of at most _PLANS_KEPT // 2 (beyond, a group keeps its own plan), a bound on the keys asked, never on
+        # what the memo holds, so that the same rows always run the same plans. Those run first, before later
+        # compiles could drop them from the memo.
+        asked: dict[int, float] = {}
+
+        def operations(key: int) -> float:
+            if key not in asked:
+                if len(asked) >= _PLANS_KEPT // 2:
+                    return math.inf
+                asked[key] = self._plan(key).operations
+            return asked[key]
+
+        keys = plan_keys(self, self.enumerated, self.plan_bits, codes, nodes, operations)
         order = np.argsort(keys, kind="stable")
         bounds = np.flatnonzero(np.diff(keys[order])) + 1
+        groups = np.split(order, bounds) if n else []
+        if asked:
+            groups.sort(key=lambda rows: int(keys[rows[0]]) not in asked)  # stable: key order otherwise
         helpers: ThreadPoolExecutor | None = None
         pending: deque[Future[None]] = deque()
         try:
-            for rows in np.split(order, bounds) if n else ():
+            for rows in groups:
                 plan = self._plan(int(keys[rows[0]]))
                 task = (self, plan, self._reads(plan, nodes), codes, rows, nodes, joint)
                 # a heavy group goes to a helper unless every helper has one waiting already; each group adds to

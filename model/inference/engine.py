@@ -63,7 +63,6 @@ read: where a node's joint with the evidence is taken: any tensor T that holds t
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 from collections import OrderedDict, deque
@@ -77,7 +76,7 @@ import numpy as np
 from model.inference.codes import UNKNOWN, Encoding, encode_evidence, normalised
 from model.inference.execute import run_plan
 from model.inference.keys import choose_plan_bits, pattern, plan_keys
-from model.inference.plans import Plan, Reads, compile_plan, find_reads
+from model.inference.plans import Plan, Reads, compile_plan, find_reads, plan_operations
 from model.inference.tables import Tables, forward_priors
 from model.network.build import DiscreteBayesianNetwork
 
@@ -251,29 +250,23 @@ class Engine(Tables, Encoding):
         Factorised, for findings among the plan bits that are not asked for)."""
         n = codes.shape[0]
         joint = np.zeros((n, width))
-        # shared_keys asks the operations of plans the call runs anyway, compiling them now if need be; it may ask
-        # of at most _PLANS_KEPT // 2 (beyond, a group keeps its own plan), a bound on the keys asked, never on
-        # what the memo holds, so that the same rows always run the same plans. Those run first, before later
-        # compiles could drop them from the memo.
-        asked: dict[int, float] = {}
 
+        # shared_keys asks the operations of plans the call runs anyway: a compiled plan's, or counted as compiling
+        # it would count them, without compiling it here (this thread would compile while the helpers idle)
         def operations(key: int) -> float:
-            if key not in asked:
-                if len(asked) >= _PLANS_KEPT // 2:
-                    return math.inf
-                asked[key] = self._plan(key).operations
-            return asked[key]
+            with self._lock:
+                plan = self._plans.get(key)
+            if plan is not None:
+                return plan.operations
+            return plan_operations(self, *pattern(self, self.enumerated, self.plan_bits, key))
 
         keys = plan_keys(self, self.enumerated, self.plan_bits, codes, nodes, operations)
         order = np.argsort(keys, kind="stable")
         bounds = np.flatnonzero(np.diff(keys[order])) + 1
-        groups = np.split(order, bounds) if n else []
-        if asked:
-            groups.sort(key=lambda rows: int(keys[rows[0]]) not in asked)  # stable: key order otherwise
         helpers: ThreadPoolExecutor | None = None
         pending: deque[Future[None]] = deque()
         try:
-            for rows in groups:
+            for rows in np.split(order, bounds) if n else ():
                 plan = self._plan(int(keys[rows[0]]))
                 task = (self, plan, self._reads(plan, nodes), codes, rows, nodes, joint)
                 # a heavy group goes to a helper unless every helper has one waiting already; each group adds to

@@ -140,6 +140,12 @@ def cost(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str]
     return greedy_path(tables, [leaf.scope for leaf in _leaves(tables, conditioned, factorised)])[1]
 
 
+def plan_operations(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str]) -> float:
+    """The operations per sub-row of the plan that compile_plan would compile for this pattern, the same number
+    (the same leaves and path search), found without building its steps: about a third of compiling it."""
+    return greedy_path(tables, [leaf.scope for leaf in _leaves(tables, conditioned, factorised)], compiling=True)[1]
+
+
 def compile_plan(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str]) -> Plan:
     """The leaves and contraction steps with `conditioned` roots fixed and `factorised` nodes split."""
     leaves = _leaves(tables, conditioned, factorised)
@@ -290,4 +296,4 @@ def _step(
     )
 
 
-__all__ = ["Leaf", "Plan", "Reads", "Step", "compile_plan", "cost", "find_reads", "greedy_path"]
+__all__ = ["Leaf", "Plan", "Reads", "Step", "compile_plan", "cost", "find_reads", "greedy_path", "plan_operations"]

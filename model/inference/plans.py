@@ -134,16 +134,12 @@ def _leaves(tables: Tables, conditioned: frozenset[str], factorised: frozenset[s
     return leaves
 
 
-def cost(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str]) -> float:
+def cost(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str], compiling: bool = False) -> float:
     """The operation count per sub-row of the contraction with `conditioned` roots fixed and `factorised` nodes
-    split, without compiling it: what choosing the plan bits compares."""
-    return greedy_path(tables, [leaf.scope for leaf in _leaves(tables, conditioned, factorised)])[1]
-
-
-def plan_operations(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str]) -> float:
-    """The operations per sub-row of the plan that compile_plan would compile for this pattern, the same number
-    (the same leaves and path search), found without building its steps: about a third of compiling it."""
-    return greedy_path(tables, [leaf.scope for leaf in _leaves(tables, conditioned, factorised)], compiling=True)[1]
+    split, without compiling it (about a third of the work): what choosing the plan bits compares, and, with
+    `compiling`, exactly the count of the plan that compile_plan would compile (the same leaves and path search),
+    which is what sharing plans compares (keys.shared_keys)."""
+    return greedy_path(tables, [leaf.scope for leaf in _leaves(tables, conditioned, factorised)], compiling)[1]
 
 
 def compile_plan(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str]) -> Plan:
@@ -296,4 +292,4 @@ def _step(
     )
 
 
-__all__ = ["Leaf", "Plan", "Reads", "Step", "compile_plan", "cost", "find_reads", "greedy_path", "plan_operations"]
+__all__ = ["Leaf", "Plan", "Reads", "Step", "compile_plan", "cost", "find_reads", "greedy_path"]

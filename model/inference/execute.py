@@ -169,7 +169,7 @@ def _leaf_value(
             flat = leaf.table.reshape(leaf.table.shape[0], -1)
             value = (flat.T @ lam).reshape((*leaf.table.shape[1:], s))
     elif lam is not None:
-        lam = lam.reshape((lam.shape[0], *(1,) * (table.ndim - 2), s))
+        lam = _along(lam, leaf.scope.index(leaf.node), table.ndim)
         value = np.multiply(table, lam, out=table) if leaf.conditioned else table * lam
     elif leaf.conditioned:
         value = table

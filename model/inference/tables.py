@@ -3,8 +3,8 @@
 Tables holds the structure (nodes, states, parents, children) and each node's CPD as a read-only array, axes
 (node, *parents). Two facts about a childless node's table decide how a plan may treat it (see engine.py's
 terms): which of its columns factorise, that is are a product of one vector per parent (Factorised, from
-`factorise`), and whether its columns sum to 1 (`column_sums`). The tables with some parents' axes moved last,
-as plans with those parents conditioned gather them, are made on first use and kept (Tables.moved).
+`factorise`), and whether its columns sum to 1 (`column_sums`). The tables with their axes arranged as plans
+lay them out (conditioned parents last, to be gathered per sub-row) are made on first use and kept (Tables.arranged).
 """
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ class Tables:
         self.card: dict[str, int] = {node: len(states) for node, states in self.states.items()}
         self.parents: dict[str, tuple[str, ...]] = {node: tuple(cpd.variables[1:]) for node, cpd in cpds.items()}
         self.tables: dict[str, np.ndarray] = {}
-        self._moved_tables: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
+        self._arranged_tables: dict[tuple[str, tuple[str, ...]], np.ndarray] = {}
         for node, cpd in cpds.items():
             for parent in self.parents[node]:
                 if [str(s) for s in cpd.state_names[parent]] != list(self.states[parent]):
@@ -118,18 +118,17 @@ class Tables:
         # Childless nodes that an unknown state does not sum out to 1: their leaves hold their column sums.
         self.unnormalised = frozenset(node for node in childless if (column_sums(self.tables[node]) != 1).any())
 
-    def moved(self, node: str, fixed: tuple[str, ...]) -> np.ndarray:
-        """The node's table with the axes of its `fixed` parents last: gathering them per sub-row then leaves the
-        case axis last. Memoised: choosing the plan bits lists a network's leaves hundreds of times."""
-        key = (node, fixed)
-        table = self._moved_tables.get(key)
+    def arranged(self, node: str, axes: tuple[str, ...]) -> np.ndarray:
+        """The node's table with its family's axes in the order `axes` (a permutation of (node, *parents)), C
+        contiguous: plans lay every tensor out in the node order, conditioned parents last (see plans._leaves).
+        Memoised: choosing the plan bits lists a network's leaves hundreds of times."""
+        key = (node, axes)
+        table = self._arranged_tables.get(key)
         if table is None:
             family = (node, *self.parents[node])
-            axes = [family.index(p) for p in fixed]
-            table = np.moveaxis(self.tables[node], axes, list(range(len(family) - len(axes), len(family))))
-            table = np.ascontiguousarray(table)
+            table = np.ascontiguousarray(np.transpose(self.tables[node], [family.index(v) for v in axes]))
             table.setflags(write=False)
-            table = self._moved_tables.setdefault(key, table)
+            table = self._arranged_tables.setdefault(key, table)
         return table
 
 

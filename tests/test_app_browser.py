@@ -148,11 +148,14 @@ def shot(page: Page, name: str) -> None:
 
 
 def answer(page: Page, group: str, field: str, words: str) -> None:
-    """Open a group of questions if it is closed, and click an answer."""
+    """Once the last answer's run is over, open a group of questions if it is closed, and click an answer: a click
+    while a run redraws the page can land on an element being replaced and be lost (seen once, under load)."""
+    idle(page)
     question = page.locator(f".st-key-{field}")
     if not question.is_visible():
         page.locator("summary").filter(has=page.get_by_text(group, exact=True)).click()
     question.get_by_text(words, exact=True).click()
+    expect(question.get_by_role("radio", name=words, exact=True)).to_be_checked(timeout=RERUN_MS)
 
 
 def test_advice_and_the_first_question_in_sight_then_the_emergency(page: Page) -> None:

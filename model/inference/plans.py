@@ -26,7 +26,7 @@ Reads = tuple[dict[int, list[tuple[str, int | None]]], int]
 
 @dataclass(frozen=True)
 class Leaf:
-    """One input tensor of a contraction, its axes in the node order, case axis last.
+    """One input tensor of a contraction, its axes in the reverse node order (_in_order), case axis last.
 
     kind "node": the node's own table times its evidence vector, over the node and its free parents.
     kind "absorbed": a node without children summed against its evidence vector, over its free parents.
@@ -126,7 +126,7 @@ def _leaves(tables: Tables, conditioned: frozenset[str], factorised: frozenset[s
         fixed = tuple(v for v in family if v in conditioned)
         free = tuple(v for v in family if v not in conditioned)
         kind = "sliced" if node in conditioned else "node" if tables.children[node] else "absorbed"
-        # every tensor's axes in the node order (the absorbed node, summed first, ahead of them)
+        # every tensor's axes in one order, _in_order's (the absorbed node, summed first, ahead of them)
         scope = _in_order(tables, free[1:] if kind == "absorbed" else free)
         table = tables.arranged(node, (node, *scope, *fixed) if kind == "absorbed" else (*scope, *fixed))
         roots = tuple((root, scope.index(root)) for root in hosts.get(node, ()))
@@ -136,10 +136,11 @@ def _leaves(tables: Tables, conditioned: frozenset[str], factorised: frozenset[s
 
 
 def _in_order(tables: Tables, variables: Iterable[str]) -> tuple[str, ...]:
-    """The variables in the node order: every tensor of a plan lays its axes out in that one order, case axis
-    last, so the operands of each einsum agree on their memory order and numpy walks them all in step (the
-    orders its results came out in made the heaviest steps of random cases 3-16 times slower)."""
-    return tuple(sorted(variables, key=tables.index.__getitem__))
+    """The variables in the reverse of the node order: every tensor of a plan lays its axes out in that one order,
+    case axis last, so the operands of each einsum agree on their memory order and numpy walks them all in step
+    (the orders its results came out in made the heaviest steps of random cases 3-16 times slower). Reversed, the
+    roots come last, next to the case axis: most tensors hold them, so numpy's innermost loops run longest."""
+    return tuple(sorted(variables, key=lambda v: -tables.index[v]))
 
 
 def cost(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str], compiling: bool = False) -> float:

@@ -120,7 +120,7 @@ class Tables:
 
     def arranged(self, node: str, axes: tuple[str, ...]) -> np.ndarray:
         """The node's table with its family's axes in the order `axes` (a permutation of (node, *parents)), C
-        contiguous: plans lay every tensor out in the node order, conditioned parents last (see plans._leaves).
+        contiguous: plans lay every tensor out in one order, conditioned parents last (see plans._leaves).
         Memoised: choosing the plan bits lists a network's leaves hundreds of times."""
         key = (node, axes)
         table = self._arranged_tables.get(key)

@@ -140,7 +140,7 @@ def _in_order(tables: Tables, variables: Iterable[str]) -> tuple[str, ...]:
     case axis last, so the operands of each einsum agree on their memory order and numpy walks them all in step
     (the orders its results came out in made the heaviest steps of random cases 3-16 times slower). Reversed, the
     roots come last, next to the case axis: most tensors hold them, so numpy's innermost loops run longest."""
-    return tuple(sorted(variables, key=lambda v: -tables.index[v]))
+    return tuple(sorted(variables, key=tables.index.__getitem__, reverse=True))
 
 
 def cost(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str], compiling: bool = False) -> float:
@@ -189,18 +189,28 @@ def find_reads(tables: Tables, plan: Plan, nodes: Sequence[str]) -> Reads:
     gradient; it is then read from the smallest of those tensors that holds it. That costs no backward
     work, and reading the joint from a tensor costs a pass over it: on benchmark cases, the reads went
     from about a tenth of a contraction's arithmetic to a fortieth."""
-    nodes = [n for n in nodes if n not in plan.conditioned]  # observed: answered without a read
+    conditioned = set(plan.conditioned)
+    nodes = [n for n in nodes if n not in conditioned]  # observed: answered without a read
     absorbed = {plan.leaf_of[n] for n in nodes if n in plan.leaf_of and n not in plan.read_from}
     first = sum(1 << i for i in absorbed | {plan.read_from[n][0] for n in nodes if n in plan.read_from})
     # the tensors that get a gradient: the final one, and each input whose subtree holds a tensor in `first`
     fed = [plan.steps[-1].output] if plan.steps else []
     for step in plan.steps:
         fed += [i for i, below in zip(step.inputs, step.below, strict=True) if first & below]
+    # per node read from a tensor: the smallest tensor that gets a gradient and holds it, (entries, id)
+    wanted = {n for n in nodes if n in plan.read_from}
+    smallest: dict[str, tuple[int, int]] = {}
+    for i in fed:
+        held = wanted.intersection(plan.scopes[i])
+        if held:
+            entry = (math.prod([tables.card[v] for v in plan.scopes[i]]), i)
+            for node in held:
+                if node not in smallest or entry < smallest[node]:
+                    smallest[node] = entry
     read_at: dict[int, list[tuple[str, int | None]]] = {}
     for node in nodes:
         if node in plan.read_from:
-            holding = [i for i in fed if node in plan.scopes[i]] or [plan.read_from[node][0]]
-            i = min(holding, key=lambda i: (math.prod(tables.card[v] for v in plan.scopes[i]), i))
+            i = smallest[node][1] if node in smallest else plan.read_from[node][0]
             read_at.setdefault(i, []).append((node, plan.scopes[i].index(node)))
         elif node in plan.leaf_of:
             read_at.setdefault(plan.leaf_of[node], []).append((node, None))
@@ -271,26 +281,25 @@ def _step(
     numpy's einsum names axes by letter, 52 of them. The labels are the step's own, given to the variables
     of its operands alone: a whole network needs many more (win95pts 60 in one plan, pigs hundreds), a step
     never does unless one of its tensors alone has over 50 axes."""
-    variables = list(dict.fromkeys(v for i in inputs for v in scopes[i]))
+    operands = [scopes[i] for i in inputs]
+    variables = dict.fromkeys(v for scope in operands for v in scope)
     if len(variables) >= len(string.ascii_letters):
         raise ValueError(f"a contraction step over {len(variables)} variables needs more than numpy einsum's 52 labels")
-    symbol = {v: string.ascii_letters[k] for k, v in enumerate(variables)}
+    symbol = dict(zip(variables, string.ascii_letters, strict=False))
     batch = string.ascii_letters[len(variables)]
-    terms = ["".join([symbol[v] for v in scopes[i]]) + batch for i in inputs]
-    out_term = "".join([symbol[v] for v in out_scope]) + batch
+    terms = ["".join(map(symbol.__getitem__, scope)) + batch for scope in operands]
+    out_term = "".join(map(symbol.__getitem__, out_scope)) + batch
     forward = ",".join(terms) + "->" + out_term
     backward = []
     reshape: list[tuple[int, ...] | None] = []
-    for k, i in enumerate(inputs):
-        others = [j for m, j in enumerate(inputs) if m != k]
-        present = set(out_scope)
-        for j in others:
-            present.update(scopes[j])
-        kept = tuple(v for v in scopes[i] if v in present)
-        kept_term = "".join([symbol[v] for v in kept]) + batch
-        backward.append(",".join([out_term, *(terms[m] for m in range(len(inputs)) if m != k)]) + "->" + kept_term)
+    for k, scope in enumerate(operands):
+        present = set(out_scope).union(*operands[:k], *operands[k + 1 :])
+        kept = tuple(v for v in scope if v in present)
+        backward.append(
+            ",".join([out_term, *terms[:k], *terms[k + 1 :]]) + "->" + "".join(map(symbol.__getitem__, kept)) + batch
+        )
         # A variable summed here that only this input holds: the gradient is constant along it.
-        reshape.append(None if kept == scopes[i] else (*(tables.card[v] if v in kept else 1 for v in scopes[i]), -1))
+        reshape.append(None if kept == scope else (*(tables.card[v] if v in present else 1 for v in scope), -1))
     return Step(
         inputs=inputs,
         output=output,

@@ -15,7 +15,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from model.inference import engine as engine_module
-from model.inference import execute as execute_module
 from model.inference import keys as keys_module
 from model.inference.engine import UNKNOWN, Engine, load_engine
 from model.inference.keys import merged_keys, pattern, shared_keys
@@ -463,7 +462,7 @@ def test_every_tensor_of_a_plan_lays_its_axes_out_in_one_order(monkeypatch: pyte
         results.append(found)
         return found
 
-    monkeypatch.setattr(execute_module.np, "einsum", recorded)
+    monkeypatch.setattr(np, "einsum", recorded)  # execute.py calls numpy's own einsum
     engine.marginals(codes, engine.nodes)
     monkeypatch.undo()
     plans = list(engine._plans.values())

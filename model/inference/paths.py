@@ -46,18 +46,25 @@ def elimination_path(
     """A contraction path of tensors to one number, summing out one variable at a time, and its operation count.
 
     `masks` are the tensors' scopes as bit sets (bit i: variable i, of size cards[i]); `sizes` memoises the
-    size of a bit set. Each round sums out the variable that `rule` scores lowest (ties to the lowest bit):
-    its tensors are multiplied together, smallest first, and every variable no other tensor holds is summed
-    out on the way. The path lists each group's tensor ids in multiplication order: the tensors of `masks` are
-    0 to n - 1, and the result of the k-th group is n + k. The count is that of the pairwise products, as
-    opt_einsum counts flops: the size of each product, twice when something is summed.
+    sizes of sets of variables with more than two states. Each round sums out the variable that `rule` scores
+    lowest (ties to the lowest bit): its tensors are multiplied together, smallest first, and every variable no
+    other tensor holds is summed out on the way. The path lists each group's tensor ids in multiplication order:
+    the tensors of `masks` are 0 to n - 1, and the result of the k-th group is n + k. The count is that of the
+    pairwise products, as opt_einsum counts flops: the size of each product, twice when something is summed.
     """
 
+    # A set's size is 2 to the number of its two-state variables times the product of the others' sizes: the
+    # count of bits is one C call, and the memo holds only the (few) sets of variables with more states.
+    binary = sum(1 << i for i, card in enumerate(cards) if card == 2)
+
     def size(mask: int) -> int:
-        known = sizes.get(mask)
+        other = mask & ~binary
+        if not other:
+            return 1 << (mask & binary).bit_count()
+        known = sizes.get(other)
         if known is None:
-            known = sizes[mask] = _size(mask, cards)
-        return known
+            known = sizes[other] = _size(other, cards)
+        return known << (mask & binary).bit_count()
 
     def bits(mask: int) -> list[int]:
         found = []
@@ -80,7 +87,7 @@ def elimination_path(
         product = 0
         for i in ids:
             product |= tensors[i]
-        n = sizes.get(product) or size(product)
+        n = size(product)
         if rule == "size":
             return n, len(ids), v
         if rule == "work":

@@ -27,7 +27,7 @@ from model.inference.paths import (
     cheapest_path,
     elimination_path,
 )
-from model.inference.plans import compile_plan, cost
+from model.inference.plans import compile_plan, cost, sketch_plan
 from model.inference.reference import (
     marginals,
     posteriors,
@@ -269,6 +269,38 @@ def test_sharing_plans_gives_the_same_answers_with_fewer_plans(monkeypatch: pyte
     for key in list(engine._plans)[:40]:
         simplified = pattern(engine, engine.enumerated, engine.plan_bits, key)
         assert cost(engine, *simplified, compiling=True) == compile_plan(engine, *simplified).operations
+
+
+def test_a_plan_compared_before_it_is_compiled_is_sketched_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    # sharing compares the operations of plans the call runs; each is sketched (leaves and path) once, and
+    # compiled from that sketch when the call comes to it
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "scripts"))
+    from bench import drawn_evidences  # scripts/ is no package
+
+    pain = PainEngine(Engine(pain_factorised_network(), threads=1))
+    engine = pain.engine
+    sketched, given_sketches = [], []
+    real_sketch, real_compile = engine_module.sketch_plan, engine_module.compile_plan
+    monkeypatch.setattr(engine_module, "sketch_plan", lambda *a: sketched.append(a[1:]) or real_sketch(*a))
+    monkeypatch.setattr(engine_module, "compile_plan", lambda *a: given_sketches.append(a[3]) or real_compile(*a))
+    pain.marginals(pain.encode(drawn_evidences(5, 300, 0.6)), CAUSES)
+    assert sketched, "no plan was compared"
+    assert len(set(sketched)) == len(sketched)
+    used = [(s.conditioned, s.factorised) for s in given_sketches if s is not None]
+    assert len(used) == len(sketched) and set(used) == set(sketched)
+    assert not engine._sketches
+    # compiled from its sketch or not, a plan is the same; a sketch of another plan is refused
+    for conditioned, factorised in sketched[:10]:
+        sketch = real_sketch(engine, conditioned, factorised)
+        ours, anew = (
+            real_compile(engine, conditioned, factorised, sketch),
+            real_compile(engine, conditioned, factorised),
+        )
+        assert (ours.steps, ours.scopes, ours.operations) == (anew.steps, anew.scopes, anew.operations)
+        assert ours.operations == cost(engine, conditioned, factorised, compiling=True)
+    conditioned, factorised = sketched[0]
+    with pytest.raises(ValueError, match="another plan"):
+        real_compile(engine, conditioned | {"no such root"}, factorised, sketch_plan(engine, conditioned, factorised))
 
 
 def test_anelimination_path_worked_by_hand() -> None:

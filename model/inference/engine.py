@@ -76,7 +76,7 @@ import numpy as np
 from model.inference.codes import UNKNOWN, Encoding, encode_evidence, normalised
 from model.inference.execute import run_plan
 from model.inference.keys import choose_plan_bits, pattern, plan_keys
-from model.inference.plans import Plan, Reads, compile_plan, cost, find_reads
+from model.inference.plans import Plan, Reads, Sketch, compile_plan, find_reads, sketch_plan
 from model.inference.tables import Tables, forward_priors
 from model.network.build import DiscreteBayesianNetwork
 
@@ -105,7 +105,8 @@ class Engine(Tables, Encoding):
 
     Built once from the network's CPDs; the arrays are read-only afterwards, and the only state that changes
     is a memo of compiled contraction plans and of what they read (pure functions of the evidence pattern,
-    built under a lock; at most _PLANS_KEPT plans, the least recently used dropped first), so one engine can
+    built under a lock; at most _PLANS_KEPT plans, the least recently used dropped first), and the sketches of
+    plans a call compares before it compiles them (at most _PLANS_KEPT), so one engine can
     serve many threads and its memory stays bounded however many rows it scores. A call itself runs its heavy
     plan groups on a helper thread (`threads`, _THREAD_WORK): each group adds to rows of its own, so the answers
     do not depend on which thread ran what. Evidence is a (cases, nodes) integer array of state indices with
@@ -123,6 +124,9 @@ class Engine(Tables, Encoding):
         self.threads = min(2, os.cpu_count() or 1) if threads is None else threads
         self.enumerated, self.plan_bits = choose_plan_bits(self)
         self._plans: OrderedDict[int, Plan] = OrderedDict()
+        # plans sketched to compare their operations (shared_keys), not yet compiled: the call that sketched them
+        # runs them, and compiling one takes its sketch (a third of the work) from here
+        self._sketches: dict[int, Sketch] = {}
         self._compiled = 0
         self._lock = threading.Lock()
         self._cancelling = self._prior_cancelling()
@@ -251,14 +255,21 @@ class Engine(Tables, Encoding):
         n = codes.shape[0]
         joint = np.zeros((n, width))
 
-        # shared_keys asks the operations of plans the call runs anyway: a compiled plan's, or counted as compiling
-        # it would count them, without compiling it here (this thread would compile while the helpers idle)
+        # shared_keys asks the operations of plans the call runs anyway: a compiled plan's, or its sketch's, kept
+        # for compiling it when the call comes to it (compiling them all here would leave the helpers idle)
         def operations(key: int) -> float:
             with self._lock:
                 plan = self._plans.get(key)
+                sketch = self._sketches.get(key)
             if plan is not None:
                 return plan.operations
-            return cost(self, *pattern(self, self.enumerated, self.plan_bits, key), compiling=True)
+            if sketch is None:
+                sketch = sketch_plan(self, *pattern(self, self.enumerated, self.plan_bits, key))
+                with self._lock:
+                    if len(self._sketches) >= _PLANS_KEPT:  # left by calls that stopped before their plans ran
+                        self._sketches.clear()
+                    self._sketches[key] = sketch
+            return sketch.operations
 
         keys = plan_keys(self, self.enumerated, self.plan_bits, codes, nodes, operations)
         order = np.argsort(keys, kind="stable")
@@ -290,11 +301,12 @@ class Engine(Tables, Encoding):
         """The plan that a key of plan bits names, compiled the first time it is met (and again if it was
         dropped: the memo keeps the _PLANS_KEPT most recently used)."""
         with self._lock:
+            sketch = self._sketches.pop(key, None)
             plan = self._plans.get(key)
             if plan is not None:
                 self._plans.move_to_end(key)
                 return plan
-            plan = compile_plan(self, *pattern(self, self.enumerated, self.plan_bits, key))
+            plan = compile_plan(self, *pattern(self, self.enumerated, self.plan_bits, key), sketch)
             self._plans[key] = plan
             self._compiled += 1
             while len(self._plans) > _PLANS_KEPT:

@@ -143,19 +143,49 @@ def _in_order(tables: Tables, variables: Iterable[str]) -> tuple[str, ...]:
     return tuple(sorted(variables, key=tables.index.__getitem__, reverse=True))
 
 
+@dataclass(frozen=True)
+class Sketch:
+    """A plan before its steps are built: its leaves, its path (greedy_path's groups, by the compile's rules) and
+    the operations per sub-row that path counts. Comparing plans needs only the count; a plan compiled from its
+    sketch does not list its leaves or search its path again."""
+
+    conditioned: frozenset[str]
+    factorised: frozenset[str]
+    leaves: tuple[Leaf, ...]
+    path: tuple[tuple[int, ...], ...]
+    operations: float
+
+
+def sketch_plan(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str]) -> Sketch:
+    """The leaves and contraction path of the plan with `conditioned` roots fixed and `factorised` nodes split."""
+    leaves = tuple(_leaves(tables, conditioned, factorised))
+    path, operations = greedy_path(tables, [leaf.scope for leaf in leaves], compiling=True)
+    return Sketch(conditioned, factorised, leaves, tuple(path), operations)
+
+
 def cost(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str], compiling: bool = False) -> float:
     """The operation count per sub-row of the contraction with `conditioned` roots fixed and `factorised` nodes
     split, without compiling it (about a third of the work): what choosing the plan bits compares, and, with
-    `compiling`, exactly the count of the plan that compile_plan would compile (the same leaves and path search),
-    which is what sharing plans compares (keys.shared_keys)."""
-    return greedy_path(tables, [leaf.scope for leaf in _leaves(tables, conditioned, factorised)], compiling)[1]
+    `compiling`, exactly the count of the plan that compile_plan would compile (sketch_plan's), which is what
+    sharing plans compares (keys.shared_keys)."""
+    if compiling:
+        return sketch_plan(tables, conditioned, factorised).operations
+    return greedy_path(tables, [leaf.scope for leaf in _leaves(tables, conditioned, factorised)])[1]
 
 
-def compile_plan(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str]) -> Plan:
-    """The leaves and contraction steps with `conditioned` roots fixed and `factorised` nodes split."""
-    leaves = _leaves(tables, conditioned, factorised)
+def compile_plan(
+    tables: Tables, conditioned: frozenset[str], factorised: frozenset[str], sketch: Sketch | None = None
+) -> Plan:
+    """The leaves and contraction steps with `conditioned` roots fixed and `factorised` nodes split, from the
+    plan's `sketch` where one was made for it (sketch_plan) and found anew where not."""
+    if sketch is None:
+        sketch = sketch_plan(tables, conditioned, factorised)
+    elif (sketch.conditioned, sketch.factorised) != (conditioned, factorised):
+        raise ValueError("the sketch is of another plan")
+    leaves = list(sketch.leaves)
     scopes = [leaf.scope for leaf in leaves]
-    steps, operations = _steps(tables, scopes, len(leaves))
+    steps = _steps(tables, scopes, len(leaves), sketch.path)
+    operations = sketch.operations
     read_from = {}
     for step in steps:
         for i in step.inputs:
@@ -217,10 +247,9 @@ def find_reads(tables: Tables, plan: Plan, nodes: Sequence[str]) -> Reads:
     return read_at, sum(1 << i for i in read_at)
 
 
-def _steps(tables: Tables, scopes: list[tuple[str, ...]], n_leaves: int) -> tuple[list[Step], float]:
-    """Pairwise contraction steps down to one number per sub-row, and their operation count per sub-row; appends
+def _steps(tables: Tables, scopes: list[tuple[str, ...]], n_leaves: int, path: Sequence[tuple[int, ...]]) -> list[Step]:
+    """Pairwise contraction steps down to one number per sub-row along `path` (greedy_path's groups); appends
     each step's scope to `scopes`."""
-    path, operations = greedy_path(tables, scopes, compiling=True)
     below = [1 << i for i in range(n_leaves)]
     steps: list[Step] = []
     # how many tensors not yet multiplied hold each variable: a step's output keeps the variables of its inputs
@@ -265,7 +294,7 @@ def _steps(tables: Tables, scopes: list[tuple[str, ...]], n_leaves: int) -> tupl
         emit(tuple(live))
     if len(live) > 1 or any(scopes[i] for i in live):
         raise AssertionError("the contraction path did not end in one number per sub-row")
-    return steps, operations
+    return steps
 
 
 def _step(
@@ -310,4 +339,15 @@ def _step(
     )
 
 
-__all__ = ["Leaf", "Plan", "Reads", "Step", "compile_plan", "cost", "find_reads", "greedy_path"]
+__all__ = [
+    "Leaf",
+    "Plan",
+    "Reads",
+    "Sketch",
+    "Step",
+    "compile_plan",
+    "cost",
+    "find_reads",
+    "greedy_path",
+    "sketch_plan",
+]

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from model.inference import engine as engine_module
 from model.inference import keys as keys_module
+from model.inference import plans as plans_module
 from model.inference.engine import UNKNOWN, Engine, load_engine
 from model.inference.keys import merged_keys, pattern, shared_keys
 from model.inference.pain import PainEngine, pain_factorised_network
@@ -509,3 +510,46 @@ def test_every_tensor_of_a_plan_lays_its_axes_out_in_one_order(monkeypatch: pyte
     # every step's result and gradient is written in the order of its subscripts, case axis innermost
     big = [r for r in results if r.ndim > 2]
     assert big and all(r.flags.c_contiguous for r in big)
+
+
+def test_a_product_that_sums_nothing_is_multiplied_in_the_step_that_consumes_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # An outer product written out and read back by the step that sums it was the heaviest memory traffic of
+    # random cases; multiplied in that step's einsum instead (three operands at most), it is never written.
+    engine = Engine(pain_factorised_network(), threads=1)
+    codes = random_codes(engine, np.random.default_rng(3), 60)
+    engine.marginals(codes, engine.nodes)
+    plans = list(engine._plans.values())
+
+    def entries(scope: tuple[str, ...]) -> int:
+        return int(np.prod([engine.card[v] for v in scope]))
+
+    fused = 0
+    for plan in plans:
+        consumer = {i: step for step in plan.steps for i in step.inputs}
+        for step in plan.steps:
+            assert 1 <= len(step.inputs) <= plans_module._FUSED_OPERANDS
+            fused += len(step.inputs) == 3
+            union = {v for i in step.inputs for v in plan.scopes[i]}
+            if not union or set(plan.scopes[step.output]) != union or len(step.inputs) != 2:
+                continue  # a number per sub-row, or a step that sums something or was fused already
+            if step.output not in consumer:
+                continue
+            # written out: its consumer had no room for two more operands, or it is small beside the consumer
+            after = consumer[step.output]
+            union_after = {v for i in after.inputs for v in plan.scopes[i]}
+            assert len(after.inputs) > 2 or entries(plan.scopes[step.output]) < 0.5 * entries(tuple(union_after))
+    assert fused
+    # the same plans with every product written out: more steps, more memory, the same answers
+    monkeypatch.setattr(plans_module, "_FUSED_SHARE", float("inf"))
+    apart = Engine(pain_factorised_network(), threads=1)
+    for plan in plans[:30]:
+        written = compile_plan(apart, frozenset(plan.conditioned), frozenset(plan.factorised))
+        assert len(written.steps) >= len(plan.steps) and written.bytes_per_sub_row >= plan.bytes_per_sub_row
+    assert sum(len(compile_plan(apart, frozenset(p.conditioned), frozenset(p.factorised)).steps) for p in plans) > sum(
+        len(p.steps) for p in plans
+    )
+    ours, theirs = engine.marginals(codes, engine.nodes), apart.marginals(codes, engine.nodes)
+    for node in engine.nodes:  # (a case whose evidence is impossible is nan both ways)
+        np.testing.assert_allclose(ours[node], theirs[node], rtol=0, atol=1e-12, err_msg=node)

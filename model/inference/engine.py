@@ -54,8 +54,9 @@ host: the leaf of a root's first child that has one (a factorised child has none
 leaf: one input tensor of a plan, case axis last: a node's table times its evidence vector (summed over the node if
     it is absorbed, taken at its state if it is sliced), its conditioned variables' axes gathered per sub-row, times
     the vectors of the roots it hosts and of the factorised nodes attached to it (plans.Leaf).
-step: one einsum of a plan, pairwise (or of one tensor), in the order of the cheapest elimination path, with
-    the subscripts of its gradients (plans.Step).
+step: one einsum of a plan, of two tensors (or one, or three where a product that sums nothing is multiplied in the
+    step that consumes it), in the order of the cheapest elimination path, with the subscripts of its gradients
+    (plans.Step).
 read: where a node's joint with the evidence is taken: any tensor T that holds the node gives the joint of its
     scope as T * dZ/dT, Z being P(evidence) per sub-row; the backward pass computes only the gradients that
     the reads need (plans.find_reads).

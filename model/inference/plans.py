@@ -1,10 +1,10 @@
 """Plans: one contraction of the network's tables, compiled for one choice of conditioned and factorised nodes.
 
 A plan (the terms are defined in engine.py's docstring) is its leaves, the input tensors, each with the case axis
-last; its steps, the pairwise einsums down to one number per sub-row, in the order of the cheapest elimination
-path (paths.py) and each with the subscripts of its gradients; and where each node's joint can be read from a
-tensor T as T * dZ/dT. Everything here is a pure function of the tables and the plan's pattern: which plan a case
-runs is keys.py's, and running one on a batch execute.py's.
+last; its steps, the einsums (of two tensors, or three, see _steps) down to one number per sub-row, in the order of
+the cheapest elimination path (paths.py) and each with the subscripts of its gradients; and where each node's joint
+can be read from a tensor T as T * dZ/dT. Everything here is a pure function of the tables and the plan's pattern:
+which plan a case runs is keys.py's, and running one on a batch execute.py's.
 """
 
 from __future__ import annotations
@@ -348,7 +348,7 @@ def _step(
     scopes: list[tuple[str, ...]],
     below: list[int],
 ) -> Step:
-    """One pairwise (or single-tensor) step and its gradients, as einsum subscripts.
+    """One step of one to three tensors (see _steps) and its gradients, as einsum subscripts.
 
     numpy's einsum names axes by letter, 52 of them. The labels are the step's own, given to the variables
     of its operands alone: a whole network needs many more (win95pts 60 in one plan, pigs hundreds), a step

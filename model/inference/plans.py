@@ -143,6 +143,11 @@ def _leaves(tables: Tables, conditioned: frozenset[str], factorised: frozenset[s
     return leaves
 
 
+def _entries(tables: Tables, variables: Iterable[str]) -> int:
+    """The number of entries of a tensor over these variables, per sub-row."""
+    return math.prod([tables.card[v] for v in variables])
+
+
 def _in_order(tables: Tables, variables: Iterable[str]) -> tuple[str, ...]:
     """The variables in the reverse of the node order: every tensor of a plan lays its axes out in that one order,
     case axis last, so the operands of each einsum agree on their memory order and numpy walks them all in step
@@ -204,7 +209,7 @@ def compile_plan(
         if leaf.kind == "node" and leaf.node not in read_from:
             read_from[leaf.node] = (i, leaf.scope.index(leaf.node))
     # every tensor's value and gradient alive at once, 8 bytes each: the measure for the batch size
-    bytes_per_sub_row = 16 * sum(math.prod(tables.card[v] for v in scope) for scope in scopes) + 64
+    bytes_per_sub_row = 16 * sum(_entries(tables, scope) for scope in scopes) + 64
     return Plan(
         conditioned=tuple(n for n in tables.nodes if n in conditioned),
         factorised=tuple(n for n in tables.nodes if n in factorised),
@@ -241,7 +246,7 @@ def find_reads(tables: Tables, plan: Plan, nodes: Sequence[str]) -> Reads:
     for i in fed:
         held = wanted.intersection(plan.scopes[i])
         if held:
-            entry = (math.prod([tables.card[v] for v in plan.scopes[i]]), i)
+            entry = (_entries(tables, plan.scopes[i]), i)
             for node in held:
                 if node not in smallest or entry < smallest[node]:
                     smallest[node] = entry
@@ -273,16 +278,12 @@ def _steps(tables: Tables, scopes: list[tuple[str, ...]], n_leaves: int, path: S
     for scope in scopes:
         for v in scope:
             holding[v] = holding.get(v, 0) + 1
-    # deferred products, by ids -1, -2, ...: their operands (tensors that exist) and their scopes
-    deferred: dict[int, tuple[int, ...]] = {}
-    deferred_scope: dict[int, tuple[str, ...]] = {}
+    # deferred products, by ids -1, -2, ...: (their operands, tensors that exist; their scope)
+    deferred: dict[int, tuple[tuple[int, ...], tuple[str, ...]]] = {}
     count = itertools.count()
 
     def scope_of(i: int) -> tuple[str, ...]:
-        return deferred_scope[i] if i < 0 else scopes[i]
-
-    def entries(variables: Iterable[str]) -> int:
-        return math.prod([tables.card[v] for v in variables])
+        return deferred[i][1] if i < 0 else scopes[i]
 
     def write(operands: tuple[int, ...], out_scope: tuple[str, ...]) -> int:
         steps.append(_step(tables, operands, len(scopes), out_scope, scopes, below))
@@ -297,14 +298,14 @@ def _steps(tables: Tables, scopes: list[tuple[str, ...]], n_leaves: int, path: S
         for i in inputs:
             for v in scope_of(i):
                 holding[v] -= 1
-        kept = {v for i in inputs for v in scope_of(i) if holding[v]}
         union = {v for i in inputs for v in scope_of(i)}
+        kept = {v for v in union if holding[v]}
         operands: tuple[int, ...] = ()
         for k, i in enumerate(inputs):
             if i < 0:
-                inner, inner_scope = deferred.pop(i), deferred_scope.pop(i)
+                inner, inner_scope = deferred.pop(i)
                 fits = len(operands) + len(inner) + len(inputs) - k - 1 <= _FUSED_OPERANDS
-                if fits and entries(inner_scope) >= _FUSED_SHARE * entries(union):
+                if fits and _entries(tables, inner_scope) >= _FUSED_SHARE * _entries(tables, union):
                     operands += inner
                     continue
                 i = write(inner, inner_scope)
@@ -314,7 +315,7 @@ def _steps(tables: Tables, scopes: list[tuple[str, ...]], n_leaves: int, path: S
             holding[v] += 1
         if kept and kept == union and len(operands) < _FUSED_OPERANDS:
             key = -1 - next(count)
-            deferred[key], deferred_scope[key] = operands, out_scope
+            deferred[key] = operands, out_scope
             return key
         return write(operands, out_scope)
 

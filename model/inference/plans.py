@@ -176,13 +176,10 @@ def sketch_plan(tables: Tables, conditioned: frozenset[str], factorised: frozens
     return Sketch(conditioned, factorised, leaves, tuple(path), operations)
 
 
-def cost(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str], compiling: bool = False) -> float:
+def cost(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str]) -> float:
     """The operation count per sub-row of the contraction with `conditioned` roots fixed and `factorised` nodes
-    split, without compiling it (about a third of the work): what choosing the plan bits compares, and, with
-    `compiling`, exactly the count of the plan that compile_plan would compile (sketch_plan's), which is what
-    sharing plans compares (keys.shared_keys)."""
-    if compiling:
-        return sketch_plan(tables, conditioned, factorised).operations
+    split, by the path search's own rules, without compiling it: what choosing the plan bits compares. Sharing
+    plans compares the count of the plan that compile_plan would compile, sketch_plan's (keys.shared_keys)."""
     return greedy_path(tables, [leaf.scope for leaf in _leaves(tables, conditioned, factorised)])[1]
 
 

@@ -2,7 +2,7 @@
 
 One evaluator (`care_columns`) serves both: batch scoring calls it with columns of answers, `care_level` with a
 single row. Its rules: every flag whose `when` conditions all hold and none of whose `unless` conditions holds, and
-every posterior rule at or above its threshold, is a hit; the level is the most urgent hit; the reasons are the
+every posterior rule at or above its threshold and none of whose `unless` conditions holds, is a hit; the level is the most urgent hit; the reasons are the
 hits from most to least urgent (rule order within a level, flags before posterior rules); with no hit it is
 self-care with the likeliest cause, worded as "no warning signs" only when every warning sign was answered no.
 """
@@ -71,6 +71,7 @@ class PosteriorRule:
     reason: str
     source: tuple[str, ...]
     why: str
+    unless: tuple[Condition, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -110,16 +111,34 @@ def _condition(raw: dict[str, Any], where: str) -> Condition:
     return Condition(name, low=raw.get("min"), high=raw.get("max"))
 
 
-def _check_warning_signs(flags: list[Flag]) -> None:
-    """Every warning sign answered yes must fire a flag of its own (so it never leaves care at self-care), and no
-    flag may be silenced by a warning sign (so adding one never lowers care)."""
-    for flag in flags:
-        for c in flag.unless:
-            if c.field in WARNING_SIGNS:
-                raise SpecError(f"care flag '{flag.id}': 'unless' must not name a warning sign ({c.field})")
+def _check_warning_signs(flags: list[Flag], posteriors: list[PosteriorRule]) -> None:
+    """Every warning sign answered yes must fire a flag of its own (so it never leaves care at self-care), and a
+    rule may be silenced by a warning sign only where that sign alone fires a flag at least as urgent as the rule
+    (so adding one never lowers care: what it silences, its own flag matches or outranks). That lets a reason
+    whose words say what to do if a sign appears ("go to an emergency department if ...") give way when the sign
+    is there, instead of telling a person to wait for what they already have."""
+    # a sign's own flag: when that sign alone is yes, silenced (if at all) only by signs whose own flags, without
+    # an `unless`, are at least as urgent
+    alone = [f for f in flags if len(f.when) == 1 and f.when[0].values == ("yes",) and f.when[0].field in WARNING_SIGNS]
+    plain = {}
+    for f in alone:
+        if not f.unless:
+            plain[f.when[0].field] = max(plain.get(f.when[0].field, -1), RANK[f.level])
+    own = dict(plain)
+    for f in alone:
+        if f.unless and all(plain.get(c.field, -1) >= RANK[f.level] for c in f.unless):
+            own[f.when[0].field] = max(own.get(f.when[0].field, -1), RANK[f.level])
     for sign in WARNING_SIGNS:
-        if not any(f.when == (Condition(sign, values=("yes",)),) and not f.unless for f in flags):
+        if sign not in own:
             raise SpecError(f"care rules: the warning sign '{sign}' needs a flag of its own (when it alone is yes)")
+    rules = [(f"care flag '{f.id}'", f) for f in flags] + [(f"care posterior rule ({r.cause})", r) for r in posteriors]
+    for where, rule in rules:
+        for c in rule.unless:
+            if c.field in WARNING_SIGNS and own[c.field] < RANK[rule.level]:
+                raise SpecError(
+                    f"{where}: 'unless' names the warning sign {c.field}, whose own flag is less urgent than "
+                    f"{rule.level}: adding it would lower the care level"
+                )
 
 
 def parse_rules(raw: dict[str, Any]) -> CareRules:
@@ -141,7 +160,6 @@ def parse_rules(raw: dict[str, Any]) -> CareRules:
         when = tuple(_condition(c, where) for c in row["when"])
         unless = tuple(_condition(c, where) for c in row.get("unless", ()))
         flags.append(Flag(row["id"], row["level"], when, row["reason"], tuple(row["source"]), unless))
-    _check_warning_signs(flags)
     posteriors = []
     for i, row in enumerate(raw.get("posterior", []), start=1):
         where = f"care posterior rule {i} ({row.get('cause')})"
@@ -153,9 +171,13 @@ def parse_rules(raw: dict[str, Any]) -> CareRules:
             raise SpecError(f"{where}: 'at_least' must lie between 0 and 1")
         if not row.get("reason") or not row.get("source") or not row.get("why"):
             raise SpecError(f"{where}: needs 'reason', 'source' and 'why'")
+        unless = tuple(_condition(c, where) for c in row.get("unless", ()))
         posteriors.append(
-            PosteriorRule(row["cause"], row["at_least"], row["level"], row["reason"], tuple(row["source"]), row["why"])
+            PosteriorRule(
+                row["cause"], row["at_least"], row["level"], row["reason"], tuple(row["source"]), row["why"], unless
+            )
         )
+    _check_warning_signs(flags, posteriors)
     advice = raw.get("advice", {})
     if set(advice) != set(LEVELS):
         raise SpecError("care rules: [advice] must give one sentence per level")
@@ -276,6 +298,8 @@ def care_columns(
     for k, rule in enumerate(rules.posteriors):
         p = probs[:, causes.index(rule.cause)]
         hit[:, n_flags + k] = p >= rule.at_least
+        for condition in rule.unless:
+            hit[:, n_flags + k] &= ~_holds(condition, answers.get(condition.field), rows)
         fired = np.flatnonzero(hit[:, n_flags + k])
         words[fired, k] = texts.rules[k][_percent_index(p[fired])]
     rank = np.array([RANK[f.level] for f in rules.flags] + [RANK[r.level] for r in rules.posteriors])

@@ -155,12 +155,75 @@ def test_a_warning_sign_answered_yes_never_lowers_the_care_level(case, sign):
     assert sign not in after.unasked_warning_signs
 
 
-def test_an_unless_naming_a_warning_sign_is_refused():
+def test_an_unless_naming_a_less_urgent_warning_sign_is_refused():
+    # thoracic pain alone is routine: silencing an urgent flag with it could lower the care level
     raw = _rules_text()
     flag = next(f for f in raw["flag"] if f["id"] == "bruising")
-    flag["unless"] = [{"field": "fever", "is": "yes"}]
-    with pytest.raises(SpecError, match="must not name a warning sign"):
+    flag["unless"] = [{"field": "thoracic_pain", "is": "yes"}]
+    with pytest.raises(SpecError, match="'bruising'.*thoracic_pain, whose own flag is less urgent than urgent"):
         parse_rules(raw)
+    raw = _rules_text()
+    rule = next(r for r in raw["posterior"] if r["cause"] == "cauda_equina_syndrome")
+    rule["unless"] = [{"field": "saddle_numbness", "is": "yes"}]
+    parse_rules(raw)  # an emergency sign may silence a routine rule
+    own = next(f for f in raw["flag"] if f["id"] == "leg_weakness")  # urgent
+    own["unless"] = [{"field": "saddle_numbness", "is": "yes"}]
+    parse_rules(raw)  # its own flag, silenced only by a sign at least as urgent, still counts as its own
+    own["unless"] = [{"field": "thoracic_pain", "is": "yes"}]
+    with pytest.raises(SpecError, match="'leg_weakness' needs a flag of its own"):
+        parse_rules(raw)
+
+
+def _reasons(case: dict) -> tuple[str, list[str]]:
+    care = diagnose(case).care
+    return care.level, list(care.reasons)
+
+
+def test_a_reason_that_says_what_to_do_if_a_sign_appears_gives_way_when_it_is_there():
+    # cauda equina possible in both legs: the routine reasons tell a person when to go to an emergency department
+    base = {"age": 45, "activity": "lifting", "both_legs": "yes", "radiating_pain": "below_knee", "duration_days": 40}
+    level, reasons = _reasons(base)
+    assert level == "urgent"
+    assert any("if they come with numbness in the groin" in r for r in reasons)
+    assert any("cauda equina syndrome) cannot be ruled out" in r for r in reasons)
+    # ... and when the sign is there, the advice is the emergency, not a condition the person already meets
+    for sign in ("saddle_numbness", "bladder_bowel_change"):
+        level, reasons = _reasons({**base, sign: "yes"})
+        assert level == "emergency"
+        assert not any(" if " in r and "emergency department" in r for r in reasons), reasons
+    level, reasons = _reasons({"age": 70, "sex": "male", "smoker": "yes", "abdominal_pain": "yes", "severity": 4})
+    assert any("aortic aneurysm cannot be ruled out" in r for r in reasons)
+    level, reasons = _reasons(
+        {"age": 70, "sex": "male", "smoker": "yes", "abdominal_pain": "yes", "severity": 4, "loss_of_consciousness": "yes"}
+    )
+    assert level == "emergency" and not any("you feel faint" in r for r in reasons)
+
+
+def test_new_sciatica_in_both_legs_is_an_emergency_without_a_reason_that_says_today():
+    level, reasons = _reasons({"both_legs": "yes", "radiating_pain": "below_knee", "duration_days": 3})
+    assert level == "emergency"
+    assert not any("today" in r for r in reasons), reasons
+    level, reasons = _reasons({"both_legs": "yes", "radiating_pain": "below_knee", "duration_days": 60})
+    assert level == "urgent" and any("for a month or more" in r for r in reasons)
+
+
+@pytest.mark.parametrize(
+    ("case", "level"),
+    [
+        # a spinal injection or a bacterial infection in the past three months, and constant pain: infection
+        # must be ruled out even without a fever, as with the other seeding risk factors (spinal_infection)
+        ({"age": 58, "recent_infection_or_procedure": "yes", "pain_constant": "yes", "fever": "no"}, "urgent"),
+        ({"age": 58, "recent_infection_or_procedure": "yes", "pain_constant": "no", "fever": "no"}, "self_care"),
+        # new numbness in both legs: today; long-standing with claudication: stenosis, routine
+        ({"numbness": "legs", "both_legs": "yes", "duration_days": 3}, "urgent"),
+        (
+            {"numbness": "legs", "both_legs": "yes", "duration_days": 365, "leg_pain_walking_eased_sitting": "yes"},
+            "routine",
+        ),
+    ],
+)
+def test_infection_risk_with_constant_pain_and_new_numbness_in_both_legs(case, level):
+    assert diagnose(case).care.level == level
 
 
 def test_a_warning_sign_without_a_flag_of_its_own_is_refused():

@@ -1,9 +1,9 @@
 """When to seek care: the rules of data/care.toml, applied to many cases at once or to one.
 
 One evaluator (`care_columns`) serves both: batch scoring calls it with columns of answers, `care_level` with a
-single row. Its rules: every flag whose `when` conditions all hold and none of whose `unless` conditions holds, and
-every posterior rule at or above its threshold and none of whose `unless` conditions holds, is a hit; the level is the most urgent hit; the reasons are the
-hits from most to least urgent (rule order within a level, flags before posterior rules); with no hit it is
+single row. Its rules: every flag whose `when` conditions all hold, and every posterior rule at or above its
+threshold, none of whose `unless` conditions holds, is a hit; the level is the most urgent hit; the reasons are
+the hits from most to least urgent (rule order within a level, flags before posterior rules); with no hit it is
 self-care with the likeliest cause, worded as "no warning signs" only when every warning sign was answered no.
 """
 

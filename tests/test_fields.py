@@ -69,7 +69,7 @@ def test_a_whole_number_written_as_a_decimal_is_a_whole_number():
         ({"severity": -1}, "severity: -1 is outside 0-10"),
         ({"age": "300"}, "age: '300' is outside 10-110"),
         ({"age": "35.5"}, "age: '35.5' is not a whole number; expected a whole number from 10 to 110"),
-        ({"duration_days": "-2"}, "duration_days: '-2' is outside at least 0"),
+        ({"duration_days": "-2"}, "duration_days: '-2' is below 0; expected a number from 0 up"),
         ({"duration_days": "three"}, "duration_days: 'three' is not a number; expected a number from 0 up"),
         ({"duration_days": "inf"}, "duration_days: 'inf' is not a plain decimal number (such as 7, 7.5 or -0)"),
         ({"duration_days": math.inf}, "duration_days: inf is not a finite number"),
@@ -208,3 +208,60 @@ def test_many_unknown_columns_are_counted_not_listed():
     assert caught.value.names == names
     with pytest.raises(UnknownFieldError, match=r"'y{80}\.\.\.' \(1,000,000 characters\)"):
         parse_case({"y" * 1_000_000: 1, **dict.fromkeys(FIELD_NAMES[:1])})
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        # the range and whole-number checks read the value as written, not the float it rounds to
+        ({"age": "9.99999999999999999999"}, "age: '9.99999999999999999999' is not a whole number"),
+        ({"age": "110.00000000000000001"}, "is not a whole number"),
+        ({"age": decimal.Decimal("35.00000000000000001")}, "is not a whole number"),
+        ({"severity": "10.0000000000000000001"}, "severity: '10.0000000000000000001' is outside 0-10"),
+        ({"severity": decimal.Decimal("-0.0000000000000000001")}, "is outside 0-10"),
+        ({"severity": decimal.Decimal("NaN")}, "is not a finite number"),
+    ],
+)
+def test_numbers_are_checked_exactly_before_they_are_read_as_floats(raw, message):
+    with pytest.raises(CaseError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        parse_case(raw)
+
+
+@pytest.mark.parametrize(
+    ("raw", "read"),
+    [
+        ({"fever": "\u00a0yes\u2003"}, "yes"),  # a no-break space from a spreadsheet, an em space
+        ({"activity": "\tWalking "}, "walking"),
+        ({"age": "\u202f35\u00a0"}, 35),
+    ],
+)
+def test_surrounding_spaces_of_any_script_are_spaces(raw, read):
+    assert parse_case(raw)[next(iter(raw))] == read
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        # control characters are no spaces (str.strip() would take them), and only ASCII is folded to lower case
+        ({"fever": "yes\x1f"}, r"fever: 'yes\x1f' is not yes or no"),
+        ({"fever": "no\u2028"}, r"fever: 'no\u2028' (with U+2028 LINE SEPARATOR) is not yes or no"),
+        ({"fever": "yes\n"}, r"fever: 'yes\n' is not yes or no"),
+        ({"fever": "\x1e"}, r"fever: '\x1e' is not yes or no"),
+        ({"age": "35\x1c"}, r"age: '35\x1c' is not a number"),
+        ({"activity": "WAL\u212aING"}, "(with U+212A KELVIN SIGN) is not one of"),
+        ({"fever": "\u0443es"}, "(with U+0443 CYRILLIC SMALL LETTER U) is not yes or no"),
+        ({"fever": "yes\u200b"}, "(with U+200B ZERO WIDTH SPACE) is not yes or no"),
+    ],
+)
+def test_look_alikes_and_control_characters_are_errors_that_name_the_character(raw, message):
+    with pytest.raises(CaseError) as caught:
+        parse_case(raw)
+    assert message in str(caught.value)
+
+
+def test_a_nan_a_typed_column_stores_is_no_number_but_a_pandas_nan_is_a_gap():
+    from model.cases.values import STORED_NAN
+
+    assert parse_case({"age": math.nan})["age"] is None
+    with pytest.raises(CaseError, match="age: NaN is not a finite number"):
+        parse_case({"age": STORED_NAN})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import decimal
 from pathlib import Path
 
 import numpy as np
@@ -107,6 +108,28 @@ def test_typed_columns_are_read_as_the_contract_reads_their_text(tmp_path: Path)
     # the input columns come back with their types, and pandas reads them as it wrote them
     assert pq.read_schema(b).field("fever").type == pa.bool_()
     pd.testing.assert_frame_equal(from_typed[typed.columns], typed)
+
+
+def test_a_stored_nan_is_a_row_error_and_a_null_is_unknown(tmp_path: Path) -> None:
+    # Parquet tells a gap (null) from a NaN stored as a value; the contract reads nan as no number, never as unknown
+    table = pa.table(
+        {
+            "case_id": ["nan", "null", "five"],
+            "severity": pa.array([float("nan"), None, 5.0], type=pa.float64()),
+            "age": pa.array(
+                [decimal.Decimal("9.99999999999999999999"), None, decimal.Decimal("40")], pa.decimal128(22, 20)
+            ),
+        }
+    )
+    source, target = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    pq.write_table(table, source)
+    assert run(str(source), "-o", str(target), "--quiet").exit_code == 0
+    errors = pq.read_table(target).column("error").to_pylist()
+    assert errors[0] == (
+        "age: Decimal('9.99999999999999999999') is not a whole number; expected a whole number from 10 to 110; "
+        "severity: NaN is not a finite number; expected a number from 0 to 10"
+    )
+    assert errors[1:] == ["", ""]
 
 
 def test_a_dataset_is_scored_file_by_file_into_the_same_layout(tmp_path: Path) -> None:

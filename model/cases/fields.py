@@ -6,6 +6,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -69,7 +70,16 @@ class FieldProblem:
 
     @property
     def message(self) -> str:
-        return f"{self.field}: {show(self.value)} {self.expected}"
+        return f"{self.field}: {show(self.value)}{_unusual(self.value)} {self.expected}"
+
+
+def _unusual(value: Any) -> str:
+    """The first character of a text value that is not ASCII, named: a look-alike (a Cyrillic 'у' in 'yes', the
+    Kelvin sign in 'WALKING') or an invisible one (a zero-width space) looks right in the quoted value."""
+    if not isinstance(value, str) or value.isascii():
+        return ""
+    c = next(c for c in value if not c.isascii())
+    return f" (with U+{ord(c):04X} {unicodedata.name(c, 'an unnamed character')})"
 
 
 @dataclass(frozen=True)

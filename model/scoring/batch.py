@@ -24,6 +24,7 @@ from model.cases.fields import (
     load_contract,
     names_in_words,
 )
+from model.cases.values import STORED_NAN
 from model.inference.engine import UNKNOWN, load_engine
 from model.inference.reference import posteriors_array
 from model.network.spec import load_spec
@@ -118,13 +119,17 @@ def arrow_distinct(array: pa.Array | pa.ChunkedArray) -> Column:
     """An Arrow column's distinct values as Python values (None for null), and which row holds which.
 
     Arrow finds them without a Python object per row; a column holds one type, so 1 and True never meet.
-    A dictionary-encoded column (a pandas categorical) is read as the values it stands for."""
+    A dictionary-encoded column (a pandas categorical) is read as the values it stands for. A NaN stored in a
+    floating column is not a gap (that is a null) but a value that is no number: an error for its row."""
     if isinstance(array, pa.ChunkedArray):
         array = array.combine_chunks()
     if pa.types.is_dictionary(array.type):
         array = array.dictionary_decode()
     encoded = pc.dictionary_encode(array, null_encoding="encode")
-    return Column(encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary.to_pylist())
+    values = encoded.dictionary.to_pylist()
+    # a gap is a null here, so a NaN is a value the column stores, and no number (STORED_NAN)
+    values = [STORED_NAN if isinstance(v, float) and math.isnan(v) else v for v in values]
+    return Column(encoded.indices.to_numpy(zero_copy_only=False), values)
 
 
 def series_distinct(series: pd.Series) -> Column:

@@ -89,7 +89,8 @@ def main() -> None:
     metavar="FILE",
     # checked by model.scoring.output (a FIFO, device or directory, or the input itself, is refused in one line)
     type=click.Path(),
-    help="Write the scored cases to FILE (default: standard output). FILE appears only when the run succeeds, "
+    help="Write the scored cases to FILE (default, or - or /dev/stdout: standard output). FILE appears only when "
+    "the run succeeds, "
     "keeps the mode of the file it replaces, and is written through a symbolic link to its target. "
     "Example: -o scored.csv",
 )
@@ -117,8 +118,8 @@ def main() -> None:
     type=click.IntRange(min=1),
     default=None,
     metavar="N",
-    help="Score with N processes (default: every processor this run may use; small files always use one). "
-    "Example: --jobs 2",
+    help="Score with N processes (default, and at most: one per processor this run may use; small files always "
+    "use one). Example: --jobs 2",
 )
 @click.option(
     "--spreadsheet-safe",
@@ -183,6 +184,8 @@ def score(
       backcheck score cases.parquet -o scored.parquet
       backcheck score cases/ -o scored/ --dask local --jobs 2
     """
+    if output_path in ("-", "/dev/stdout"):
+        output_path = None  # standard output, written as a stream (renaming a file onto /dev/stdout replaces a file)
     target = "standard output" if output_path is None else output_path
     file_format = file_format or ("parquet" if scheduler or is_parquet(input_path) else "csv")
     _check_options(input_path, output_path, file_format, scheduler, jobs, spreadsheet_safe)
@@ -250,7 +253,7 @@ def _scored_on_dask(
             f"--dask needs Dask ({exc}); install it with: pip install 'backcheck[dask]'"
         ) from None
     try:
-        return score_dataset_dask(input_path, output_path, scheduler, keep, jobs or default_jobs())
+        return score_dataset_dask(input_path, output_path, scheduler, keep, min(jobs or default_jobs(), default_jobs()))
     except (InputError, OutputError) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -288,7 +291,9 @@ def _scored(
 
     try:
         with bar:
-            common = {"keep": keep, "jobs": jobs or default_jobs(), "progress": bar.update, "on_total": on_total}
+            # more processes than processors only add engines to memory and switches between them
+            jobs = min(jobs or default_jobs(), default_jobs())
+            common = {"keep": keep, "jobs": jobs, "progress": bar.update, "on_total": on_total}
             if file_format == "parquet":
                 from model.scoring.parquet import score_parquet
 

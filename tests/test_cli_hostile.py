@@ -327,6 +327,73 @@ def test_a_target_that_is_not_a_regular_file_is_refused_in_one_line(tmp_path: Pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "out.fifo"] and not any(folder.iterdir())
 
 
+def test_a_name_for_an_open_file_is_refused_and_standard_output_is_written_as_a_stream(tmp_path: Path) -> None:
+    # `-o /dev/stdout >> file`: renaming a new file onto what /dev/stdout points to would replace the file
+    appended = tmp_path / "appended.csv"
+    appended.write_text("an earlier line\n")
+    with appended.open("ab") as out:
+        done = subprocess.run([*BACKCHECK, str(DATA / "valid.csv"), "-q", "-o", "/dev/stdout"], stdout=out, check=False)
+    assert done.returncode == 0
+    lines = appended.read_text().splitlines()
+    assert lines[0] == "an earlier line" and lines[1].startswith("case_id,") and len(lines) == 7
+    # -o - is standard output too, and into a pipe
+    piped = subprocess.run([*BACKCHECK, str(DATA / "valid.csv"), "-q", "-o", "-"], capture_output=True, check=False)
+    assert piped.returncode == 0 and len(piped.stdout.decode().splitlines()) == 6
+    assert not (Path.cwd() / "-").exists()
+    link = tmp_path / "to_stdout"
+    link.symlink_to("/proc/self/fd/1")
+    for name in ("/dev/fd/1", "/proc/self/fd/1", "/dev/stderr", str(link)):
+        result = subprocess.run([*BACKCHECK, str(DATA / "valid.csv"), "-o", name], capture_output=True, check=False)
+        assert one_line_error(result) == (
+            f"Error: {name}: names an open file of this process, not a file; leave out -o (or give -o -) to write "
+            "to standard output"
+        )
+
+
+def test_a_name_ending_in_a_slash_is_a_directory_or_refused(tmp_path: Path) -> None:
+    missing = f"{tmp_path / 'missing'}/"
+    assert one_line_error(run(str(DATA / "valid.csv"), "-o", missing)) == (
+        f"Error: {missing}: names a directory, which does not exist; name a file"
+    )
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_full_temporary_folder_is_named_as_such(tmp_path: Path) -> None:
+    # /dev/full takes the open and fails every write with "No space left on device"
+    from model.scoring.csv_input import InputError, spooled
+    from model.scoring.csv_output import score_batch_to_file
+    from model.scoring.output import OutputError
+
+    with pytest.raises(InputError, match=r"^standard input: cannot be copied to the temporary folder /dev \(No space"):
+        spooled(io.BytesIO((DATA / "valid.csv").read_bytes()), Path("/dev/full"), "standard input", ())
+    import pyarrow as pa
+
+    batch = pa.record_batch({"age": pa.array(["40"])})
+    with pytest.raises(OutputError, match=r"^the temporary folder /dev: cannot write \(No space left on device\); "):
+        score_batch_to_file(batch, "/dev/full")
+
+
+def test_jobs_beyond_the_processors_run_one_worker_a_processor(tmp_path: Path) -> None:
+    source = tmp_path / "cases.csv"
+    write_cases(source, 3_000)
+    seen: list[int] = []
+    import model.scoring.stream as stream
+
+    real = stream.worker_pool
+
+    def counted(workers: int, initializer):
+        seen.append(workers)
+        return real(workers, initializer)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(stream, "worker_pool", counted)
+        patch.setattr(stream, "PARALLEL_MIN_ROWS", 1)
+        result = run(str(source), "-q", "-j", "99999999999999999999", "-o", str(tmp_path / "out.csv"))
+    assert result.exit_code == 0, result.output
+    processors = len(os.sched_getaffinity(0))
+    assert seen == ([processors] if processors > 1 else [])
+
+
 def test_the_input_file_is_never_its_own_output(tmp_path: Path) -> None:
     source = tmp_path / "cases.csv"
     source.write_bytes((DATA / "valid.csv").read_bytes())
@@ -397,6 +464,25 @@ def test_a_nul_byte_anywhere_stops_the_run(tmp_path: Path) -> None:
     line = one_line_error(run(str(source), "-o", str(tmp_path / "out.csv")))
     assert "holds binary data, not CSV text (line 200,002 holds a NUL byte" in line
     assert sorted(p.name for p in tmp_path.iterdir()) == ["late_nul.csv"]
+
+
+def test_line_numbers_count_carriage_returns_as_line_ends(tmp_path: Path) -> None:
+    source = tmp_path / "cr.csv"
+    source.write_bytes(b"case_id,age\r" + b"a,40\r" * 3 + b"b,4\x000\r")
+    assert "line 5 holds a NUL byte" in one_line_error(run(str(source)))
+    source.write_bytes(b"case_id,age\r\n" + b"a,40\r" * 2 + b"a,40\r\n" + b"b,4\xff0\r")
+    assert "(line 5 holds the byte 0xff)" in one_line_error(run(str(source)))
+
+
+def test_a_quote_inside_a_header_name_is_a_character_of_it(tmp_path: Path) -> None:
+    # as Python's csv and Arrow read it: a quote opens a quoted value only as the value's first character
+    source = tmp_path / "quote.csv"
+    source.write_text('case_id,no"te,"a""b",age\nA,x"y,z,40\nB,,,\n')
+    result = run(str(source), "--keep", 'no"te', "--keep", 'a"b', "-q")
+    assert result.exit_code == 0, result.output
+    table = rows(result.stdout)
+    assert table[0][:4] == ["case_id", 'no"te', 'a"b', "age"] and table[1][:4] == ["A", 'x"y', "z", "40"]
+    assert len(table) == 3 and table[1][-1] == ""
 
 
 def test_fatal_messages_are_short_however_many_or_long_the_names(tmp_path: Path) -> None:

@@ -34,7 +34,8 @@ _PIECE_BYTES = 2**20
 _DECODE_BYTES = 8 * 2**20
 # Arrow's message about a malformed file is quoted up to this many characters.
 _QUOTED_CHARACTERS = 200
-_QUOTE_OR_BREAK = re.compile(rb'["\r\n]')
+_QUOTE_COMMA_OR_BREAK = re.compile(rb'["\r\n,]')
+_BOM = b"\xef\xbb\xbf"
 _EMPTY = "{name}: is empty; a CSV file of cases starts with a header row of column names"
 _HEADER_FIRST = "a CSV file of cases starts with a header row of column names"
 _NOT_UTF8 = "{name}: is not UTF-8 text (line {line} holds the byte 0x{byte}); save it as 'CSV UTF-8' and try again"
@@ -118,11 +119,19 @@ def spooled(raw: BinaryIO, path: Path, name: str, keep: Iterable[str]) -> list[s
             copy.write(piece)
             yield piece
 
-    with path.open("wb") as copy:
-        pieces = copied()
-        header = _header(_header_record(pieces, name), name, keep)
-        for _ in pieces:
-            pass
+    # the reading's own errors are InputError already (_pieces): an OSError here is the copy's, a write or the
+    # flush at the end, most often a temporary folder that is full
+    try:
+        with path.open("wb") as copy:
+            pieces = copied()
+            header = _header(_header_record(pieces, name), name, keep)
+            for _ in pieces:
+                pass
+    except OSError as exc:
+        raise InputError(
+            f"{name}: cannot be copied to the temporary folder {path.parent} ({exc.strerror or exc}); "
+            "make room there, or set TMPDIR to a folder with room"
+        ) from None
     return header
 
 
@@ -136,17 +145,32 @@ def check_header(path: Path, name: str, keep: Iterable[str] | None) -> list[str]
 def _header_record(pieces: Iterator[bytes], name: str) -> bytes:
     """The header row's bytes (its line break left off), read from `pieces` only as far as needed: up to the first
     line break outside quotes. InputError for an empty or binary input, a blank first line or a header over
-    MAX_ROW_BYTES."""
+    MAX_ROW_BYTES.
+
+    Quotes are read as the CSV parsers read them (Arrow's and Python's csv): a quote opens a quoted value only as
+    a value's first character, two quotes inside one are a quote, and a quote elsewhere (no"te) is a character
+    of its value; a toggle at every quote took the rest of the file for the header."""
     head = bytearray()
-    position, quoted = 0, False
+    position, quoted, start, closed = 0, False, -1, -1  # start: where the current value began; closed: a quote's end
     for piece in pieces:
         head += piece
         if b"\x00" in piece:
-            raise InputError(_binary(name, head, 1))
-        for found in _QUOTE_OR_BREAK.finditer(head, position):
+            raise InputError(_binary(name, _Lines().at(head, head.find(b"\x00"))))
+        if start < 0:
+            if len(head) < len(_BOM) and _BOM.startswith(bytes(head)):
+                continue  # the byte-order mark may still be arriving
+            start = len(_BOM) if head.startswith(_BOM) else 0
+        for found in _QUOTE_COMMA_OR_BREAK.finditer(head, position):
             if found[0] == b'"':
-                quoted = not quoted
-            elif not quoted:
+                if quoted:
+                    quoted, closed = False, found.end()
+                elif found.start() in (start, closed):  # opening a value, or the second of two quotes in one
+                    quoted = True
+            elif quoted:
+                continue
+            elif found[0] == b",":
+                start = found.end()
+            else:
                 record = bytes(head[: found.start()])
                 if _blank(record):
                     if _blank(head) and all(_blank(piece) for piece in pieces):
@@ -161,9 +185,31 @@ def _header_record(pieces: Iterator[bytes], name: str) -> bytes:
     return bytes(head)
 
 
-def _binary(name: str, data: bytes | bytearray, first_line: int) -> str:
-    """The message for a NUL byte in `data`, whose first byte is on line `first_line`."""
-    line = first_line + data.count(b"\n", 0, data.find(b"\x00"))
+def line_breaks(data: bytes | bytearray, end: int | None = None) -> int:
+    """How many line breaks `data[:end]` holds: CR LF, LF and a CR alone (a file saved with CR line ends) are one
+    each, as the CSV readers count them. A CR at the end may be the first half of a CR LF: see _Lines."""
+    end = len(data) if end is None else end
+    return data.count(b"\n", 0, end) + data.count(b"\r", 0, end) - data.count(b"\r\n", 0, end)
+
+
+class _Lines:
+    """The line count of a file read piece by piece: a CR LF cut between two pieces is one line break."""
+
+    def __init__(self) -> None:
+        self.count = 1
+        self._cr = False  # the last piece ended with a CR
+
+    def at(self, data: bytes | bytearray, end: int) -> int:
+        """The line of the byte at `end` in `data`, which follows the pieces added so far."""
+        return self.count + line_breaks(data, end) - (self._cr and end > 0 and data.startswith(b"\n"))
+
+    def add(self, piece: bytes) -> None:
+        self.count = self.at(piece, len(piece))
+        self._cr = piece.endswith(b"\r")
+
+
+def _binary(name: str, line: int) -> str:
+    """The message for a NUL byte on line `line`."""
     return (
         f"{name}: holds binary data, not CSV text (line {line:,} holds a NUL byte; a spreadsheet file? "
         "save it as CSV UTF-8)"
@@ -216,13 +262,13 @@ def count_rows(path: Path, name: str, header: list[str]) -> tuple[int, int]:
     Arrow cannot read a row longer than its block: the block doubles, from BLOCK_BYTES up to MAX_ROW_BYTES * 2,
     until every row fits."""
     decoder = codecs.getincrementaldecoder("utf-8")()
-    lines = 1
+    lines = _Lines()
     try:
         with opened(path, name) as raw:
             while piece := raw.read(_DECODE_BYTES):
                 if b"\x00" in piece:
-                    raise InputError(_binary(name, piece, lines))
-                lines += piece.count(b"\n")
+                    raise InputError(_binary(name, lines.at(piece, piece.find(b"\x00"))))
+                lines.add(piece)
                 decoder.decode(piece)
         decoder.decode(b"", final=True)
     except UnicodeDecodeError:
@@ -300,12 +346,23 @@ def _explain(exc: pa.ArrowInvalid, path: Path, name: str, header: list[str]) -> 
 
 def _not_utf8(path: Path, name: str) -> str:
     """Where the file stops being UTF-8 (the slow way: only once it is known not to be)."""
+    decoder = codecs.getincrementaldecoder("utf-8")()
+    lines, done = _Lines(), 0  # bytes decoded before this piece
     with path.open("rb") as raw:
-        for number, line in enumerate(raw, start=1):
+        while piece := raw.read(_DECODE_BYTES):
             try:
-                line.decode("utf-8")
-            except UnicodeDecodeError as exc:
-                return _NOT_UTF8.format(name=name, line=number, byte=line[exc.start : exc.start + 1].hex())
+                decoder.decode(piece)
+            except UnicodeDecodeError:
+                # the piece again, by itself from the last complete character, to find the bad byte's place
+                raw.seek(done - len(decoder.getstate()[0]))
+                data = raw.read(len(piece) + 4)
+                try:
+                    data.decode("utf-8")
+                except UnicodeDecodeError as exc:
+                    line = lines.at(data, exc.start)
+                    return _NOT_UTF8.format(name=name, line=line, byte=data[exc.start : exc.start + 1].hex())
+            lines.add(piece)
+            done += len(piece)
     return f"{name}: is not UTF-8 text; save it as 'CSV UTF-8' and try again"
 
 

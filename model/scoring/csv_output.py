@@ -7,6 +7,7 @@ import csv
 import functools
 import io
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pyarrow as pa
@@ -14,7 +15,7 @@ import pyarrow.compute as pc
 
 from model.cases.fields import FIELD_BY_NAME
 from model.scoring.batch import Column, output_columns, score_columns
-from model.scoring.output import SPREADSHEET_ESCAPE, SPREADSHEET_TRIGGERS
+from model.scoring.output import SPREADSHEET_ESCAPE, SPREADSHEET_TRIGGERS, scratch_error
 
 # CSV text is built this many rows at a time, so a chunk's text never exists twice over in memory.
 TEXT_ROWS = 8192
@@ -24,10 +25,13 @@ _NEEDS_QUOTES = '[",\r\n]'
 def score_batch_to_file(batch: pa.RecordBatch, chunk: str, safe: bool = False) -> tuple[str, int, int]:
     """score_batch, written to the file `chunk`: (its path, rows, rows with errors). Runs in a worker."""
     bad = 0
-    with open(chunk, "wb") as out:
-        for text, n_bad in score_batch(batch, safe):
-            out.write(text)
-            bad += n_bad
+    try:
+        with open(chunk, "wb") as out:
+            for text, n_bad in score_batch(batch, safe):
+                out.write(text)
+                bad += n_bad
+    except OSError as exc:
+        raise scratch_error(exc, Path(chunk).parent) from None
     pa.default_memory_pool().release_unused()
     return chunk, batch.num_rows, bad
 

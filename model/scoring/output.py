@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import shutil
 import stat
@@ -30,6 +31,15 @@ class OutputError(Exception):
     """A target the scores cannot be written to. The message is one line, meant for the user."""
 
 
+def scratch_error(exc: OSError, folder: Path) -> OutputError:
+    """A write to the run's temporary folder that failed, as one line that names that folder: the output's own
+    disk may have room, and TMPDIR is where the fix is."""
+    return OutputError(
+        f"the temporary folder {folder}: cannot write ({exc.strerror or exc}); make room there, or set TMPDIR to a "
+        "folder with room"
+    )
+
+
 @dataclass(frozen=True)
 class Target:
     """The regular file to write (a symbolic link's final target) and, when it exists, what it is now."""
@@ -45,9 +55,17 @@ def output_target(output: str, source: str | None = None) -> Target:
     the link stays, as a shell's `>` does (replacing the link itself would cut whatever else uses it). A
     directory, FIFO, device or socket is refused: renaming a file onto it would replace the node, not write
     to it. So is the input file `source` itself, by any name (same device and inode), which the run would
-    replace while it still needs to read it.
+    replace while it still needs to read it, a name that stands for a file this process has open
+    (names_a_descriptor), and a name ending in a slash that is no directory.
     """
+    if names_a_descriptor(output):
+        raise OutputError(
+            f"{output}: names an open file of this process, not a file; leave out -o (or give -o -) to write to "
+            "standard output"
+        )
     path = Path(os.path.realpath(output))
+    if output.endswith(("/", os.sep)) and not path.is_dir():
+        raise OutputError(f"{output}: names a directory, which does not exist; name a file")
     try:
         existing: os.stat_result | None = path.stat()
     except FileNotFoundError:
@@ -70,6 +88,30 @@ def output_target(output: str, source: str | None = None) -> Target:
             if (read.st_dev, read.st_ino) == (existing.st_dev, existing.st_ino):
                 raise OutputError(f"{output}: is the input file itself; write the scores to another file")
     return Target(path, existing)
+
+
+_DESCRIPTOR = re.compile(r"/dev/(?:std(?:in|out|err)|fd/[0-9]+)|/proc/(?:self|thread-self|[0-9]+)/fd/[0-9]+")
+
+
+def names_a_descriptor(output: str) -> bool:
+    """Whether `output`, or a symbolic link on the way to its file, is /dev/stdout, /dev/fd/N or /proc/.../fd/N.
+
+    Such a name stands for a file this process has open (the shell's `>> file`, or a pipe): written as a file is,
+    a new file renamed onto the one it points to, it would replace that file instead of adding to it (the shell's
+    `>>` would lose what the file held) or fail on a pipe's made-up name."""
+    path = os.path.abspath(output)
+    for _ in range(40):  # the kernel's own limit on links followed
+        if _DESCRIPTOR.fullmatch(path):
+            return True
+        # its directory resolved: a link to /proc/self/fd, or /dev/fd itself, on the way
+        if _DESCRIPTOR.fullmatch(os.path.join(os.path.realpath(os.path.dirname(path)), os.path.basename(path))):
+            return True
+        try:
+            link = os.readlink(path)
+        except OSError:
+            return False
+        path = os.path.normpath(os.path.join(os.path.dirname(path), link))
+    return False
 
 
 @contextlib.contextmanager

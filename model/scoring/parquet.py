@@ -65,7 +65,8 @@ def score_parquet(
         if on_total is not None:
             on_total(dataset.rows)
         pool = None
-        if jobs > 1 and _engine_calls(dataset) > 1:
+        jobs = min(jobs, _engine_calls(dataset))  # a worker for each slice at most
+        if jobs > 1:
             # forked after the checks, which start no Arrow threads, and before the reading, which does
             pool = stack.enter_context(worker_pool(jobs, _start_worker))
         with held_signals():

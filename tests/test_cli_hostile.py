@@ -474,6 +474,14 @@ def test_line_numbers_count_carriage_returns_as_line_ends(tmp_path: Path) -> Non
     assert "(line 5 holds the byte 0xff)" in one_line_error(run(str(source)))
 
 
+@pytest.mark.parametrize(("encoding", "named"), [("utf-16", "UTF-16"), ("utf-16-be", None), ("utf-32", "UTF-32")])
+def test_a_file_in_another_unicode_encoding_is_named(tmp_path: Path, encoding: str, named: str | None) -> None:
+    source = tmp_path / "wide.csv"
+    source.write_bytes(("\ufeff" if named is None else "").encode(encoding) + "case_id,age\nA,40\n".encode(encoding))
+    line = one_line_error(run(str(source)))
+    assert line == f"Error: {source}: is {named or 'UTF-16'} text, not UTF-8; save it as 'CSV UTF-8' and try again"
+
+
 def test_a_quote_inside_a_header_name_is_a_character_of_it(tmp_path: Path) -> None:
     # as Python's csv and Arrow read it: a quote opens a quoted value only as the value's first character
     source = tmp_path / "quote.csv"

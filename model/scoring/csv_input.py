@@ -36,6 +36,14 @@ _DECODE_BYTES = 8 * 2**20
 _QUOTED_CHARACTERS = 200
 _QUOTE_COMMA_OR_BREAK = re.compile(rb'["\r\n,]')
 _BOM = b"\xef\xbb\xbf"
+# The byte-order marks of the encodings a spreadsheet's "Unicode text" may be (their text is full of NUL bytes);
+# UTF-32's first, since UTF-16 LE's mark begins it.
+_OTHER_BOMS = (
+    (b"\xff\xfe\x00\x00", "UTF-32"),
+    (b"\x00\x00\xfe\xff", "UTF-32"),
+    (b"\xff\xfe", "UTF-16"),
+    (b"\xfe\xff", "UTF-16"),
+)
 _EMPTY = "{name}: is empty; a CSV file of cases starts with a header row of column names"
 _HEADER_FIRST = "a CSV file of cases starts with a header row of column names"
 _NOT_UTF8 = "{name}: is not UTF-8 text (line {line} holds the byte 0x{byte}); save it as 'CSV UTF-8' and try again"
@@ -155,6 +163,9 @@ def _header_record(pieces: Iterator[bytes], name: str) -> bytes:
     for piece in pieces:
         head += piece
         if b"\x00" in piece:
+            for mark, encoding in _OTHER_BOMS:
+                if head.startswith(mark):
+                    raise InputError(f"{name}: is {encoding} text, not UTF-8; save it as 'CSV UTF-8' and try again")
             raise InputError(_binary(name, _Lines().at(head, head.find(b"\x00"))))
         if start < 0:
             if len(head) < len(_BOM) and _BOM.startswith(bytes(head)):

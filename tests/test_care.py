@@ -258,3 +258,22 @@ def test_a_typo_in_a_rule_value_fails_at_load():
     raw["flag"][0]["when"][0]["is"] = "yess"
     with pytest.raises(ValueError, match="yes or no"):
         parse_rules(raw)
+
+
+def test_a_reason_another_says_already_is_not_repeated():
+    # a man who smokes: the man's version of each aneurysm rule, not the smoker's as well; and with severe pain the
+    # emergency, without "a doctor today" for the same aneurysm
+    level, reasons = _reasons({"age": 72, "sex": "male", "smoker": "yes", "abdominal_pain": "yes", "severity": 9})
+    assert level == "emergency"
+    assert not any("in a smoker over 60" in r for r in reasons)
+    assert not any("aortic aneurysm must be ruled out" in r for r in reasons)
+    level, reasons = _reasons({"age": 72, "sex": "male", "smoker": "yes", "abdominal_pain": "yes", "severity": 4})
+    assert level == "urgent"
+    assert [r for r in reasons if "aortic aneurysm must be ruled out" in r] == [
+        "Back pain with belly pain in a man over 60 needs a doctor today: an aortic aneurysm must be ruled out."
+    ]
+    # a woman who smokes keeps the smoker's rules
+    level, reasons = _reasons({"age": 66, "sex": "female", "smoker": "yes", "flank_pain": "yes", "severity": 8})
+    assert level == "emergency" and any(
+        "in a smoker over 60 can come from a leaking aortic aneurysm" in r for r in reasons
+    )

@@ -32,13 +32,20 @@ class Stopped(BaseException):
         self.number = number
 
 
+# The stop signal that arrived during the current run, if one did (see _stopping_on_signals).
+_requested: list[int] = []
+
+
 @contextlib.contextmanager
 def _stopping_on_signals() -> Iterator[None]:
     """Turn SIGINT, SIGTERM and SIGHUP into Stopped for the block, then put the handlers back.
 
     The first signal raises; after it all three are ignored, so that a second Ctrl-C cannot interrupt the
     clean-up that the first one started (model.scoring.stream holds them while it cleans up, and a held one would
-    otherwise raise as the clean-up ends)."""
+    otherwise raise as the clean-up ends). Python drops an exception raised where it cannot propagate (a signal
+    that lands in a callback of the import machinery, during the start), so the signal is also recorded, and
+    _check_stopped raises it again at the run's next safe point."""
+    _requested.clear()
     if threading.current_thread() is not threading.main_thread():
         yield  # only the main thread may set handlers
         return
@@ -46,6 +53,7 @@ def _stopping_on_signals() -> Iterator[None]:
     def stop(number: int, frame: object) -> None:
         for other in STOP_SIGNALS:
             signal.signal(other, signal.SIG_IGN)
+        _requested.append(number)
         raise Stopped(number)
 
     before = {number: signal.signal(number, stop) for number in STOP_SIGNALS}
@@ -54,6 +62,14 @@ def _stopping_on_signals() -> Iterator[None]:
     finally:
         for number, handler in before.items():
             signal.signal(number, handler)
+
+
+def _check_stopped() -> None:
+    """Raise Stopped for a stop signal that arrived but whose exception was dropped (see _stopping_on_signals):
+    called where a run may stop cleanly: once its modules are imported, when its rows are counted and after each
+    chunk (a run that finishes before any of them has written its output whole, and says so)."""
+    if _requested:
+        raise Stopped(_requested[0])
 
 
 class ScoreCommand(click.Command):
@@ -275,6 +291,7 @@ def _scored(
     from model.scoring.stream import default_jobs, score_csv
     from model.scoring.workers import WorkerError
 
+    _check_stopped()  # the imports are where a signal's exception may have been dropped
     # tqdm's monitor thread would be running when the scorer forks its workers
     tqdm.monitor_interval = 0
     bar = tqdm(
@@ -287,16 +304,22 @@ def _scored(
     )
 
     def on_total(rows: int) -> None:
+        _check_stopped()
         bar.reset(total=rows)
+
+    def progress(rows: int) -> None:
+        _check_stopped()
+        bar.update(rows)
 
     try:
         with bar:
             # more processes than processors only add engines to memory and switches between them
             jobs = min(jobs or default_jobs(), default_jobs())
-            common = {"keep": keep, "jobs": jobs, "progress": bar.update, "on_total": on_total}
+            common = {"keep": keep, "jobs": jobs, "progress": progress, "on_total": on_total}
             if file_format == "parquet":
                 from model.scoring.parquet import score_parquet
 
+                _check_stopped()
                 return score_parquet(input_path, output_path, **common)
             return score_csv(input_path, output_path, spreadsheet_safe=safe, **common)
     except (InputError, OutputError) as exc:

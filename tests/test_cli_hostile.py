@@ -199,6 +199,24 @@ def test_ctrl_c_while_starting_up_is_one_line(tmp_path: Path, big_file: Path) ->
     job.assert_nothing_left()
 
 
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")  # the drop it is about
+def test_a_stop_signal_whose_exception_python_dropped_still_stops_the_run() -> None:
+    # A signal that lands in a callback of the import machinery (as Ctrl-C at the start once did) raises where
+    # Python can only print "Exception ignored": the run must still stop at its next safe point.
+    from model.cli import Stopped, _check_stopped, _stopping_on_signals
+
+    class Dropping:
+        def __del__(self) -> None:
+            signal.raise_signal(signal.SIGTERM)
+
+    with pytest.raises(Stopped) as caught, _stopping_on_signals():
+        Dropping()  # deleted at once: the handler's exception is raised in __del__, and dropped
+        _check_stopped()
+    assert caught.value.number == signal.SIGTERM
+    with _stopping_on_signals():
+        _check_stopped()  # a new run starts with no stop recorded
+
+
 def test_standard_input_closed_is_one_line() -> None:
     # as `backcheck score - <&-` starts it: file descriptor 0 closed
     done = subprocess.run([*BACKCHECK, "-"], cwd=ROOT, capture_output=True, timeout=120, preexec_fn=lambda: os.close(0))

@@ -9,7 +9,7 @@ from model.care.rules import RANK
 from model.inspect.vignettes import evaluate, read_vignettes, summary
 
 DATA = Path(__file__).resolve().parent.parent / "data"
-FILES = ("vignettes_public.csv", "vignettes_article.csv", "vignettes_guidelines.csv")
+FILES = ("vignettes_public.csv", "vignettes_article.csv", "vignettes_guidelines.csv", "vignettes_review.csv")
 
 
 def main(paths: list[str]) -> int:

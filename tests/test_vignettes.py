@@ -1,4 +1,5 @@
-"""The vignettes: the public floor, the held-out article set, and the held-out set written from the guidelines."""
+"""The vignettes: the public floor, the held-out article set, the held-out set written from the guidelines, and an
+independent reviewer's set written from the guidelines and the evidence without the network."""
 
 from __future__ import annotations
 
@@ -72,3 +73,20 @@ def test_guideline_vignettes_meet_the_issues_bar(guidelines):
     assert s["care_in_range"] >= 0.95
     assert [r.case_id for r in guidelines if r.under_triaged] == []
     assert sum(RANK[r.care] > RANK[r.care_max] for r in guidelines) <= len(guidelines) / 40
+
+
+@pytest.fixture(scope="module")
+def review():
+    return evaluate(read_vignettes(DATA / "vignettes_review.csv"))
+
+
+def test_the_reviewers_vignettes_stay_above_their_measured_floor(review):
+    # Measured when the file was added: top-3 90%, top-1 88%, care 100%, none under- or over-triaged. Its misses
+    # are rankings the reviewer judged debatable from the evidence (a fracture second to a strain in an osteoporotic
+    # 72-year-old, infection after a spinal injection without a published ratio); the one care miss it found (that
+    # injection with constant pain, routine) was mended in the rules before the file was added.
+    s = summary(review)
+    assert s["top3"] >= 0.90
+    assert s["top1"] >= 0.85
+    assert [r.case_id for r in review if not r.care_ok] == []
+    assert [r.case_id for r in review if r.under_triaged] == []

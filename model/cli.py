@@ -260,7 +260,7 @@ def _scored_on_dask(
     """distributed.score_dataset_dask, its errors as click's."""
     from model.scoring.csv_input import InputError
     from model.scoring.output import OutputError
-    from model.scoring.stream import default_jobs
+    from model.scoring.stream import usable_jobs
 
     try:
         from model.scoring.distributed import score_dataset_dask
@@ -269,7 +269,7 @@ def _scored_on_dask(
             f"--dask needs Dask ({exc}); install it with: pip install 'backcheck[dask]'"
         ) from None
     try:
-        return score_dataset_dask(input_path, output_path, scheduler, keep, min(jobs or default_jobs(), default_jobs()))
+        return score_dataset_dask(input_path, output_path, scheduler, keep, usable_jobs(jobs))
     except (InputError, OutputError) as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -288,7 +288,7 @@ def _scored(
 
     from model.scoring.csv_input import InputError
     from model.scoring.output import OutputError
-    from model.scoring.stream import default_jobs, score_csv
+    from model.scoring.stream import score_csv, usable_jobs
     from model.scoring.workers import WorkerError
 
     _check_stopped()  # the imports are where a signal's exception may have been dropped
@@ -313,9 +313,7 @@ def _scored(
 
     try:
         with bar:
-            # more processes than processors only add engines to memory and switches between them
-            jobs = min(jobs or default_jobs(), default_jobs())
-            common = {"keep": keep, "jobs": jobs, "progress": progress, "on_total": on_total}
+            common = {"keep": keep, "jobs": usable_jobs(jobs), "progress": progress, "on_total": on_total}
             if file_format == "parquet":
                 from model.scoring.parquet import score_parquet
 

@@ -57,6 +57,12 @@ def default_jobs() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
+def usable_jobs(jobs: int | None) -> int:
+    """The workers a run asking for `jobs` (None: as many as it may) gets: at most one per processor, since more
+    only add engines to memory and switches between them."""
+    return min(jobs or default_jobs(), default_jobs())
+
+
 def score_csv(
     source: str,
     output: str | None,
@@ -193,4 +199,4 @@ def _copy_out(
     return rows + n, errors + bad
 
 
-__all__ = ["Summary", "default_jobs", "score_csv"]
+__all__ = ["Summary", "default_jobs", "score_csv", "usable_jobs"]

@@ -52,9 +52,11 @@ def choose_plan_bits(tables: Tables) -> tuple[tuple[str, ...], tuple[str, ...]]:
     every_root = frozenset(splittable)
     base = cost(tables, every_root, frozenset())
     enumerated = tuple(r for r in splittable if cost(tables, every_root - {r}, frozenset()) > tables.card[r] * base)
-    # An observed inner node (parents and children) may be sliced where that alone saves _SLICE_SAVES.
+    # An observed inner node (parents and children) may be sliced where that alone saves _SLICE_SAVES: none
+    # where the whole contraction costs less (a long chain's thousand inner nodes, a path search each, took a
+    # minute to find that).
     unsliced = cost(tables, frozenset(enumerated), frozenset())
-    inner = [n for n in tables.nodes if tables.parents[n] and tables.children[n]]
+    inner = [n for n in tables.nodes if tables.parents[n] and tables.children[n]] if unsliced >= _SLICE_SAVES else []
     inner = [n for n in inner if unsliced - cost(tables, *_simplified(tables, enumerated, [n])) >= _SLICE_SAVES]
     # The plan bits: every root that can be fixed and every childless node that can be split, so that an
     # observed root is always fixed and an unknown or factorising finding never couples its parents, and the

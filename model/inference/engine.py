@@ -99,6 +99,10 @@ _PLANS_KEPT = 2048
 # lock in such contractions, not in the Python around small ones. With two threads for every group, random cases
 # ran 1.5 times faster but alarm's light plans 0.81 times (the threads' contention for the lock).
 _THREAD_WORK = 2_000_000
+# A case whose P(evidence) comes out below this (or zero) is computed again scaled (execute.py): float64 holds
+# numbers down to 2.2e-308, and digits go below that; the margin covers an intermediate number smaller than the
+# answer, since a tensor's largest entry is at least the answer over the entries it is summed with.
+_UNDERFLOW = 1e-250
 
 
 class Engine(Tables, Encoding):
@@ -166,19 +170,34 @@ class Engine(Tables, Encoding):
         """{node: (cases, states) array of P(node = state | the case's evidence)} for each node in `nodes`.
 
         An observed node gets probability 1 for its observed state. A case whose evidence is impossible
-        (probability zero) gets NaN.
+        (probability zero) gets NaN; a possible one gets its answer however small its probability (even below
+        float64's range: such a case is computed scaled, see execute.py).
         """
         nodes = list(dict.fromkeys(nodes))
-        evidence, joints = self.joint(codes, nodes)
-        return normalised(np.asarray(codes), self.index, nodes, evidence, joints)
+        codes = np.asarray(codes)
+        joint, _ = self._scaled_joint(codes, nodes)
+        return normalised(codes, self.index, nodes, joint[:, 0], self._split(joint, nodes))
 
     def joint(self, codes: np.ndarray, nodes: Sequence[str]) -> tuple[np.ndarray, dict[str, np.ndarray]]:
         """P(evidence) per case, and {node: (cases, states) array of P(node = state, evidence)}: the unnormalised
-        answers, for callers that combine several evidence sets exactly (see model/inference/pain.py)."""
-        codes = np.asarray(codes)
+        answers, for callers that combine several evidence sets exactly (see model/inference/pain.py). They are
+        float64 numbers: a case whose P(evidence) is below about 1e-308 loses digits, and below 5e-324 reads 0
+        (`marginals` answers such cases exactly)."""
+        nodes = list(dict.fromkeys(nodes))
+        joint, shift = self._scaled_joint(np.asarray(codes), nodes)
+        joint = np.ldexp(joint, shift[:, None])
+        return joint[:, 0], self._split(joint, nodes)
+
+    def _split(self, joint: np.ndarray, nodes: list[str]) -> dict[str, np.ndarray]:
+        """{node: its columns of a joint array} (column 0 is P(evidence), then each node's states)."""
+        offsets = np.cumsum([1] + [self.card[node] for node in nodes]).tolist()
+        return {node: joint[:, a:b] for node, a, b in zip(nodes, offsets, offsets[1:], strict=False)}
+
+    def _scaled_joint(self, codes: np.ndarray, nodes: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """The (cases, 1 + states of `nodes`) joint array (P(evidence), then each node's P(node = state,
+        evidence)) divided per case by 2 ** shift, and the shifts: 0 except for the cases computed scaled."""
         if codes.ndim != 2 or codes.shape[1] != len(self.nodes):
             raise ValueError(f"evidence must be a (cases, {len(self.nodes)}) array")
-        nodes = list(dict.fromkeys(nodes))
         for node in nodes:
             if node not in self.index:
                 raise ValueError(f"'{node}' is not a node of the network")
@@ -187,16 +206,21 @@ class Engine(Tables, Encoding):
         if outside.any():
             node = self.nodes[int(np.argmax(outside))]
             raise ValueError(f"evidence for '{node}' holds a state index outside 0-{self.card[node] - 1}")
-        # column 0: P(evidence); then each node's P(node = state, evidence), its states side by side
         offsets = np.cumsum([1] + [self.card[node] for node in nodes]).tolist()
         joint = self._expanded_joint(codes, nodes, offsets[-1])
+        shift = np.zeros(len(codes), dtype=np.int64)
+        tiny = np.flatnonzero(~(joint[:, 0] >= _UNDERFLOW))
+        if tiny.size:  # computed again scaled, without expanding findings (whose terms would cancel)
+            powers = np.zeros(tiny.size, dtype=np.int64)
+            joint[tiny] = self._plain_joint(codes[tiny], nodes, offsets[-1], powers)
+            shift[tiny] = powers
         for node, a, b in zip(nodes, offsets, offsets[1:], strict=False):
             # an observed node's joint is P(evidence) at its state (a term of an expanded case reads another)
             column = codes[:, self.index[node]]
             observed = np.flatnonzero(column != UNKNOWN)
             joint[observed, a:b] = 0.0
             joint[observed, a + column[observed]] = joint[observed, 0]
-        return joint[:, 0], {node: joint[:, a:b] for node, a, b in zip(nodes, offsets, offsets[1:], strict=False)}
+        return joint, shift
 
     def _expanded_joint(self, codes: np.ndarray, nodes: Sequence[str], width: int) -> np.ndarray:
         """joint's (cases, width) array, each case that observes a finding in a state whose column does not
@@ -250,9 +274,12 @@ class Engine(Tables, Encoding):
             joint[redo] = self._plain_joint(codes[redo], nodes, width)
         return joint
 
-    def _plain_joint(self, codes: np.ndarray, nodes: Sequence[str], width: int) -> np.ndarray:
+    def _plain_joint(
+        self, codes: np.ndarray, nodes: Sequence[str], width: int, shift: np.ndarray | None = None
+    ) -> np.ndarray:
         """joint's (cases, width) array, each group of cases by its plan (codes may hold cumulative codes, see
-        Factorised, for findings among the plan bits that are not asked for)."""
+        Factorised, for findings among the plan bits that are not asked for); given `shift` (zeros, one per
+        case), run scaled (execute.py): each row divided by 2 ** shift, the shifts written there."""
         n = codes.shape[0]
         joint = np.zeros((n, width))
 
@@ -280,7 +307,7 @@ class Engine(Tables, Encoding):
         try:
             for rows in np.split(order, bounds) if n else ():
                 plan = self._plan(int(keys[rows[0]]))
-                task = (self, plan, self._reads(plan, nodes), codes, rows, nodes, joint)
+                task = (self, plan, self._reads(plan, nodes), codes, rows, nodes, joint, shift)
                 # a heavy group goes to a helper unless every helper has one waiting already; each group adds to
                 # rows of its own, so the threads never write the same entries
                 while pending and pending[0].done():

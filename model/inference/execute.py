@@ -5,6 +5,15 @@ the evidence, runs its steps forward to P(evidence) per sub-row, and passes the 
 reads need, reading each node's joint with the evidence off the tensor that holds it (the terms are defined in
 engine.py's docstring). Nothing here is compiled or kept: the plan (plans.py) holds all the structure, found once,
 and this is the hot path.
+
+Scaled: a run that keeps each sub-row's numbers in float64's range however small P(evidence) is. A product of many
+probabilities (a root with a thousand observed children: 0.5 ** 1075 is 0 in float64, and below 2.2e-308 the
+numbers lose digits) underflows; scaled, every product of vectors, every step's result and the sub-row's weight
+are divided by a power of two per sub-row that brings its largest entry into [0.5, 1), the powers summed in the
+sub-row's shift (exact: only exponents change), and the gradient passed back through a step is divided by the
+same power. Every read then gives its joint divided by 2 ** shift, so their ratios, the answers, are exact. The
+engine runs a case scaled only when its P(evidence) came out below Engine._UNDERFLOW (or zero): each scaled
+operation costs a pass over its tensor.
 """
 
 from __future__ import annotations
@@ -31,18 +40,38 @@ def run_plan(
     rows: np.ndarray,
     nodes: Sequence[str],
     joint: np.ndarray,
+    shift: np.ndarray | None = None,
 ) -> None:
     """Add to `joint` the (P(evidence), joints of `nodes`) row of each case in `rows` by `plan`, whose `reads` are
-    where to read `nodes` (plans.find_reads): its sub-rows in batches of about _BATCH_BYTES of working memory."""
+    where to read `nodes` (plans.find_reads): its sub-rows in batches of about _BATCH_BYTES of working memory.
+
+    With `shift` (one integer per case), the run is scaled (see the module's docstring): each case's row is
+    written as its joint divided by 2 ** shift[case], so that its largest sub-row's P(evidence) is in [0.5, 1)."""
     sub_rows, fixed = _expand(tables, plan, codes, rows)
     batch = max(16, _BATCH_BYTES // plan.bytes_per_sub_row)
+    parts, shifts = [], []
     for start in range(0, len(sub_rows), batch):
         part = slice(start, start + batch)
         case = sub_rows[part]
-        found = _contract(tables, plan, reads, codes[case], {root: v[part] for root, v in fixed.items()}, nodes)
+        scale = None if shift is None else np.zeros(len(case), dtype=np.int64)
+        found = _contract(tables, plan, reads, codes[case], {k: v[part] for k, v in fixed.items()}, nodes, scale)
+        if scale is not None:  # a case's sub-rows may fall in two batches: brought to one power of two below
+            parts.append(found)
+            shifts.append(scale)
+            continue
         # The sub-rows of one case are adjacent: sum each run, then add it to the case's row.
         starts = np.flatnonzero(np.r_[True, case[1:] != case[:-1]])
         joint[case[starts]] += np.add.reduceat(found, starts, axis=0)
+    if shift is not None and parts:
+        found, scale = np.concatenate(parts), np.concatenate(shifts)
+        starts = np.flatnonzero(np.r_[True, sub_rows[1:] != sub_rows[:-1]])
+        # each case takes the power of its largest sub-row that has any probability (0 where none has)
+        floor = np.iinfo(np.int64).min
+        top = np.maximum.reduceat(np.where(found[:, 0] > 0, scale, floor), starts)
+        top[top == floor] = 0
+        found = np.ldexp(found, (scale - np.repeat(top, np.diff(np.r_[starts, len(sub_rows)])))[:, None])
+        joint[sub_rows[starts]] += np.add.reduceat(found, starts, axis=0)
+        shift[sub_rows[starts]] = top
 
 
 def _expand(
@@ -65,25 +94,46 @@ def _expand(
 
 
 def _contract(
-    tables: Tables, plan: Plan, reads: Reads, codes: np.ndarray, fixed: dict[str, np.ndarray], nodes: Sequence[str]
+    tables: Tables,
+    plan: Plan,
+    reads: Reads,
+    codes: np.ndarray,
+    fixed: dict[str, np.ndarray],
+    nodes: Sequence[str],
+    shift: np.ndarray | None = None,
 ) -> np.ndarray:
-    """(sub-rows, 1 + states of `nodes`): P(evidence), then each node's P(node = state, evidence)."""
+    """(sub-rows, 1 + states of `nodes`): P(evidence), then each node's P(node = state, evidence); scaled where
+    `shift` is given (the module's docstring), each row divided by 2 ** shift[sub-row], the powers added there."""
     s = len(codes)
     weight = np.ones(s)
+
+    def weigh(factor: np.ndarray) -> None:
+        nonlocal weight
+        weight *= factor
+        if shift is not None:
+            weight = _scaled(weight, shift)
+
     for root in plan.conditioned:
         if not tables.parents[root]:  # a sliced node's table is a leaf of its own
-            weight *= tables.tables[root][fixed[root]]
+            weigh(tables.tables[root][fixed[root]])
     for node in plan.factorised:
         state = codes[:, tables.index[node]]
         factor = tables.factorised[node]
-        weight *= factor.scale[state]
+        weigh(factor.scale[state])
         for parent, vectors in zip(tables.parents[node], factor.vectors, strict=True):
             if parent in fixed:
-                weight *= vectors[state, fixed[parent]]
+                weigh(vectors[state, fixed[parent]])
     lam = _evidence(tables, codes)
-    values: list[np.ndarray | None] = [_leaf_value(tables, leaf, codes, fixed, lam) for leaf in plan.leaves]
+    values: list[np.ndarray | None] = [_leaf_value(tables, leaf, codes, fixed, lam, shift) for leaf in plan.leaves]
+    powers: list[np.ndarray] = []  # each step's power of two, scaled
     for step in plan.steps:
-        values.append(np.einsum(step.forward, *(values[i] for i in step.inputs)))
+        value = np.einsum(step.forward, *(values[i] for i in step.inputs))
+        if shift is not None:
+            power = np.zeros(s, dtype=np.int64)
+            value = _scaled(value, power)
+            shift += power
+            powers.append(power)
+        values.append(value)
     z = values[-1] if plan.steps else np.ones(s)  # no steps: no leaves, everything is in `weight`
     read_at, wanted = reads
     found = np.empty((s, 1 + sum(tables.card[node] for node in nodes)))
@@ -98,7 +148,8 @@ def _contract(
         for node, axis in read_at.get(i, ()):
             if axis is None:  # an absorbed node, from its own leaf
                 leaf = plan.leaves[i]
-                factors = _factors(tables, leaf, codes, lam)
+                # the same vectors as its value's, scaled the same way (their powers are counted once, there)
+                factors = _factors(tables, leaf, codes, lam, None if shift is None else np.zeros_like(shift))
                 blocks[node][:] = _absorbed_joint(tables, leaf, grad, fixed, lam.get(node), factors)
                 continue
             # the sum of T * dZ/dT over every axis but the node's and the case axis, in one pass
@@ -110,8 +161,10 @@ def _contract(
         grads[-1] = np.ones(s)
     # Each tensor is the input of one step, so its gradient is complete once that step is passed back: its
     # nodes are read then, and values and gradients are dropped as soon as nothing further down needs them.
-    for step in reversed(plan.steps):
+    for number, step in reversed(list(enumerate(plan.steps))):
         g, grads[step.output] = grads[step.output], None
+        if g is not None and shift is not None:
+            g = np.ldexp(g, -powers[number])  # the step's result was divided by 2 ** power
         for k, i in enumerate(step.inputs):
             if g is None or not wanted & step.below[k]:
                 continue
@@ -150,10 +203,15 @@ def _evidence(tables: Tables, codes: np.ndarray) -> dict[str, np.ndarray]:
 
 
 def _leaf_value(
-    tables: Tables, leaf: Leaf, codes: np.ndarray, fixed: dict[str, np.ndarray], evidence: dict[str, np.ndarray]
+    tables: Tables,
+    leaf: Leaf,
+    codes: np.ndarray,
+    fixed: dict[str, np.ndarray],
+    evidence: dict[str, np.ndarray],
+    shift: np.ndarray | None = None,
 ) -> np.ndarray:
     """The leaf tensor for these sub-rows, case axis last: its table times its node's evidence vector (summed
-    over the node for an absorbed leaf), times its factors (see _factors)."""
+    over the node for an absorbed leaf), times its factors (see _factors, scaled where `shift` is given)."""
     s = len(codes)
     lam = None if leaf.kind == "sliced" else evidence.get(leaf.node)  # a sliced table is at the state seen
     table = _gather(tables, leaf, fixed) if leaf.conditioned else leaf.table[..., None]
@@ -175,16 +233,19 @@ def _leaf_value(
         value = table
     else:
         value, owned = np.broadcast_to(table, (*table.shape[:-1], s)), False
-    for axis, vector in _factors(tables, leaf, codes, evidence).items():
+    for axis, vector in _factors(tables, leaf, codes, evidence, shift).items():
         vector = _along(vector, axis, value.ndim)
         value = np.multiply(value, vector, out=value) if owned else value * vector
         owned = True
     return value
 
 
-def _factors(tables: Tables, leaf: Leaf, codes: np.ndarray, evidence: dict[str, np.ndarray]) -> dict[int, np.ndarray]:
+def _factors(
+    tables: Tables, leaf: Leaf, codes: np.ndarray, evidence: dict[str, np.ndarray], shift: np.ndarray | None = None
+) -> dict[int, np.ndarray]:
     """The vectors that multiply a leaf's table besides its node's evidence, {axis of its scope: (states,
-    sub-rows)}: the prior times the evidence vector of each root it hosts, and each attached vector.
+    sub-rows)}: the prior times the evidence vector of each root it hosts, and each attached vector; scaled
+    after each product where `shift` is given (a thousand attached vectors can underflow), the powers added there.
 
     Every read of the leaf's contents goes through here, so the value and the joint read from it (see
     _absorbed_joint) multiply the same numbers. Vectors along one axis are multiplied together first: one
@@ -195,7 +256,18 @@ def _factors(tables: Tables, leaf: Leaf, codes: np.ndarray, evidence: dict[str, 
     for child, position, axis in leaf.attached:
         vector = tables.factorised[child].vectors[position][codes[:, tables.index[child]]].T
         along[axis] = along[axis] * vector if axis in along else vector
+        if shift is not None:
+            along[axis] = _scaled(along[axis], shift)
     return along
+
+
+def _scaled(value: np.ndarray, shift: np.ndarray) -> np.ndarray:
+    """`value` (case axis last) divided per sub-row by the power of two that brings its largest entry into
+    [0.5, 1) (none where it is all zero), the power added to `shift`: exact, only exponents change."""
+    top = value.reshape(-1, value.shape[-1]).max(axis=0) if value.ndim > 1 else value
+    _, power = np.frexp(top)
+    shift += power
+    return np.ldexp(value, -power)
 
 
 def _gather(tables: Tables, leaf: Leaf, fixed: dict[str, np.ndarray]) -> np.ndarray:

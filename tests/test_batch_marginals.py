@@ -94,6 +94,17 @@ def test_unknown_nodes_and_states_are_refused_by_name() -> None:
         batch_marginals(network, pd.DataFrame({"smoke": ["yes"]}), nodes=["lung", "cough"])
     with pytest.raises(TypeError, match="DataFrame"):
         batch_marginals(network, {"smoke": "yes"})  # type: ignore[arg-type]
+    for cell in (["yes"], {"yes": 1}, np.array(["yes"])):  # no state name, and no hashable value either
+        with pytest.raises(ValueError, match=r"evidence column 'smoke': .* is not a state of 'smoke' \(yes, no\)"):
+            batch_marginals(network, pd.DataFrame({"smoke": ["no", cell]}))
+    # a string is iterable: it would have asked for the nodes 'a', 's', 'i', 'a'
+    with pytest.raises(
+        TypeError, match=r"nodes must be a list of node names, not str 'asia' \(for one node: nodes=\['asia'\]\)"
+    ):
+        batch_marginals(network, pd.DataFrame({"smoke": ["yes"]}), nodes="asia")  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="nodes must be a list of node names, not int 5"):
+        batch_marginals(network, pd.DataFrame({"smoke": ["yes"]}), nodes=5)  # type: ignore[arg-type]
+    assert list(batch_marginals(network, pd.DataFrame({"smoke": ["yes"]}), nodes=("lung",))) == ["lung"]
     incomplete = DiscreteBayesianNetwork([("a", "b")])
     incomplete.add_cpds(TabularCPD("a", 2, [[0.5], [0.5]]))
     with pytest.raises(ValueError, match="no CPD for b"):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import weakref
-from collections.abc import Hashable, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,18 +40,24 @@ def batch_marginals(
     `network` is any pgmpy DiscreteBayesianNetwork with a CPD for every node. `evidence` has one column per
     observed node, named as the node, holding state names; a missing value (None, NaN, pd.NA or an empty
     string) means not observed, and a column may be left out. `nodes=None` means every node, in the
-    engine's order (tables.node_order: parents before children, ties by name). Returns {node: DataFrame}
-    with `evidence`'s index and one column per state, named as the network names it. An observed node gets
-    its state with probability 1; a row whose evidence has probability zero gets NaN.
+    engine's order (tables.node_order: parents before children, ties by name); a single node is asked for
+    as a list of one. Returns {node: DataFrame} with `evidence`'s index and one column per state, named as
+    the network names it. An observed node gets its state with probability 1; a row whose evidence has
+    probability zero gets NaN, and one whose probability is merely tiny (even below float64's range) its answer.
+    Values are state names, never state numbers: 0 names a state named 0, not a node's first state.
 
     The engine for a network is compiled on the first call and kept while the network lives, keyed by the
     network's identity; adding, removing or replacing CPDs makes the next call compile afresh (changing a
     CPD's values in place does not: treat a network's tables as read-only once it is used here).
     ValueError names an evidence column that is not a node, a value that is not a state of its node, or a
-    node asked for that the network does not have.
+    node asked for that the network does not have; TypeError a `nodes` that is not a list of names.
     """
     if not isinstance(evidence, pd.DataFrame):
         raise TypeError(f"evidence must be a pandas DataFrame, not {type(evidence).__name__}")
+    if nodes is not None and (isinstance(nodes, str | bytes) or not isinstance(nodes, Iterable)):
+        # a string is iterable, and would ask for its letters
+        kind = type(nodes).__name__
+        raise TypeError(f"nodes must be a list of node names, not {kind} {nodes!r} (for one node: nodes=[{nodes!r}])")
     compiled = _compile(network)
     engine = compiled.engine
     wanted = list(engine.nodes if nodes is None else dict.fromkeys(nodes))
@@ -113,7 +119,12 @@ def _codes(engine: Engine, evidence: pd.DataFrame) -> np.ndarray:
     for name in evidence.columns:
         if name not in engine.index:
             raise ValueError(f"evidence column {name!r} is not a node of the network ({_some(sorted(engine.nodes))})")
-        seen, values = pd.factorize(evidence[name], use_na_sentinel=True)
+        try:
+            seen, values = pd.factorize(evidence[name], use_na_sentinel=True)
+        except TypeError:  # a value that cannot be hashed (a list, a dict) is no state name
+            value = next(v for v in evidence[name] if not isinstance(v, Hashable))
+            names = ", ".join(map(str, engine.states[name]))
+            raise ValueError(f"evidence column {name!r}: {value!r} is not a state of {name!r} ({names})") from None
         states = {state: i for i, state in enumerate(engine.states[name])}
         lookup = np.empty(len(values) + 1, dtype=np.int16)
         lookup[-1] = UNKNOWN  # pd.factorize's code for a missing value

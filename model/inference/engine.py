@@ -285,7 +285,10 @@ class Engine(Tables, Encoding):
 
         # shared_keys asks the operations of plans the call runs anyway: a compiled plan's, or its sketch's, kept
         # for compiling it when the call comes to it (compiling them all here would leave the helpers idle)
+        asked: list[int] = []
+
         def operations(key: int) -> float:
+            asked.append(key)
             with self._lock:
                 plan = self._plans.get(key)
                 sketch = self._sketches.get(key)
@@ -300,6 +303,9 @@ class Engine(Tables, Encoding):
             return sketch.operations
 
         keys = plan_keys(self, self.enumerated, self.plan_bits, codes, nodes, operations)
+        with self._lock:  # a plan compared and not run (the call's common one, where no group joined it)
+            for key in set(asked).difference(keys.tolist()):
+                self._sketches.pop(key, None)
         order = np.argsort(keys, kind="stable")
         bounds = np.flatnonzero(np.diff(keys[order])) + 1
         helpers: ThreadPoolExecutor | None = None

@@ -38,6 +38,10 @@ _SUB_ROWS_PER_PLAN = 256
 # running a plan of its own costs (some 8 ms), at the rate small groups run (0.05-0.1 billion operations a
 # second). On 1,000 cases drawn from the built-in network: 367 plans -> 250, 5.3% more operations in all.
 _SHARED_OPERATIONS = 1_000_000
+# ... or this much per node of the network, where that is more: a plan's fixed cost (compiling it, and the Python
+# of its leaves and steps in every call) grows with its tensors, about one per node. The built-in network's 91
+# nodes give the same million; andes' 223 compile in about 20 ms a plan where the built-in network's take 4.
+_SHARED_OPERATIONS_PER_NODE = 11_000
 # How many of the coarser plans a group may join, those that keep most of its bits, shared_keys compares.
 _SHARED_CANDIDATES = 3
 
@@ -117,7 +121,8 @@ def plan_keys(
     keys = merged_keys(keys, sub_rows, len(plan_bits), _SUB_ROWS_PER_PLAN, required)
     if operations is None:
         return keys
-    return shared_keys(keys, sub_rows, required, operations, _SUB_ROWS_PER_PLAN, _SHARED_OPERATIONS)
+    budget = max(_SHARED_OPERATIONS, _SHARED_OPERATIONS_PER_NODE * len(tables.nodes))
+    return shared_keys(keys, sub_rows, required, operations, _SUB_ROWS_PER_PLAN, budget)
 
 
 def merged_keys(
@@ -160,20 +165,27 @@ def shared_keys(
     so does a smaller one unless a plan kept before it is coarser (its bits a subset of the group's, holding the
     group's `required` bits) and its `operations` per sub-row times the group's sub-rows stay within `budget`.
     Of such plans the group compares the _SHARED_CANDIDATES that keep most of its bits and joins the cheapest.
-    Bits are only ever cleared and only kept keys joined, so every case runs a plan its evidence allows that
-    the call runs anyway; the order depends on the call's rows alone, so the same rows always run the same
-    plans. `operations` is asked only of kept keys. Each group looks through the keys kept before it, so the work
-    grows with the square of the call's groups: 80,000 distinct keys take about 7 s, where scoring that many
-    cases of the built-in network takes the best part of an hour.
+    The call's common key (the bits every group has) counts as kept from the start: where every case observes
+    different nodes, no group's key is coarser than another's, and each compiled a plan of its own (andes: 299
+    plans for 300 cases, 2.8 times the time of one common plan, warm). Bits are only ever cleared and only kept
+    keys joined, so every case runs a plan its evidence allows that the call runs anyway (or the common one);
+    the order depends on the call's rows alone, so the same rows always run the same plans. `operations` is
+    asked only of kept keys. Each group looks through the keys kept before it, so the work grows with the
+    square of the call's groups: 80,000 distinct keys take about 7 s, where scoring that many cases of the
+    built-in network takes the best part of an hour.
     """
     groups, inverse = np.unique(keys, return_inverse=True)
     size = np.bincount(inverse, weights=sub_rows, minlength=len(groups))
     needed = np.zeros(len(groups), dtype=np.int64)
     np.bitwise_or.at(needed, inverse, required)
-    kept = np.empty(len(groups), dtype=np.int64)  # the keys kept so far, in the order kept
-    kept_bits = np.empty(len(groups), dtype=np.int64)
+    kept = np.empty(len(groups) + 1, dtype=np.int64)  # the keys kept so far, in the order kept
+    kept_bits = np.empty(len(groups) + 1, dtype=np.int64)
     known: dict[int, float] = {}
     count = 0
+    common = int(np.bitwise_and.reduce(groups)) if len(groups) else 0
+    if len(groups) > 1 and common not in groups:
+        kept[0], kept_bits[0] = common, common.bit_count()
+        count = 1
     target = groups.copy()
     for g in np.lexsort((groups, -size)):
         key = int(groups[g])

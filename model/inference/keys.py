@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from model.inference.codes import UNKNOWN
-from model.inference.plans import cost
+from model.inference.plans import cost as plan_cost
 from model.inference.tables import Tables
 
 # The most plan bits (see choose_plan_bits): a key is an int64, so beyond 62 candidates (pigs has 188) the 62
@@ -54,20 +54,28 @@ def choose_plan_bits(tables: Tables) -> tuple[tuple[str, ...], tuple[str, ...]]:
     splittable = [n for n in tables.nodes if not tables.parents[n] and len(tables.children[n]) >= 2]
     splittable_leaves = [n for n in tables.factorised if len(tables.parents[n]) >= 2]
     every_root = frozenset(splittable)
-    base = cost(tables, every_root, frozenset())
-    enumerated = tuple(r for r in splittable if cost(tables, every_root - {r}, frozenset()) > tables.card[r] * base)
+    known: dict[tuple[frozenset[str], frozenset[str]], float] = {}
+
+    def cost(conditioned: frozenset[str], factorised: frozenset[str]) -> float:
+        """plans.cost, once per pattern: an inner node worth slicing is costed again when the bits are ranked."""
+        if (conditioned, factorised) not in known:
+            known[conditioned, factorised] = plan_cost(tables, conditioned, factorised)
+        return known[conditioned, factorised]
+
+    base = cost(every_root, frozenset())
+    enumerated = tuple(r for r in splittable if cost(every_root - {r}, frozenset()) > tables.card[r] * base)
     # An observed inner node (parents and children) may be sliced where that alone saves _SLICE_SAVES: none
     # where the whole contraction costs less (a long chain's thousand inner nodes, a path search each, took a
     # minute to find that).
-    unsliced = cost(tables, frozenset(enumerated), frozenset())
+    unsliced = cost(frozenset(enumerated), frozenset())
     inner = [n for n in tables.nodes if tables.parents[n] and tables.children[n]] if unsliced >= _SLICE_SAVES else []
-    inner = [n for n in inner if unsliced - cost(tables, *_simplified(tables, enumerated, [n])) >= _SLICE_SAVES]
+    inner = [n for n in inner if unsliced - cost(*_simplified(tables, enumerated, [n])) >= _SLICE_SAVES]
     # The plan bits: every root that can be fixed and every childless node that can be split, so that an
     # observed root is always fixed and an unknown or factorising finding never couples its parents, and the
     # inner nodes worth slicing. Ordered by how much each alone shrinks the contraction (most first):
     # merged_keys gives up the last ones first.
     candidates = [r for r in splittable if r not in enumerated] + splittable_leaves + inner
-    alone = {c: cost(tables, *_simplified(tables, enumerated, [c])) for c in candidates}
+    alone = {c: cost(*_simplified(tables, enumerated, [c])) for c in candidates}
     ranked = sorted(candidates, key=lambda c: (alone[c], tables.index[c]))
     return enumerated, tuple(ranked[:_PLAN_BITS])
 

@@ -344,6 +344,31 @@ def test_uninformative_findings_below_float64s_range_change_nothing() -> None:
             assert joints["R"][0] == pytest.approx([0.5**k * 0.3, 0.5**k * 0.2], rel=1e-12)
 
 
+def test_findings_split_into_vectors_below_float64s_range() -> None:
+    # 55 noisy-OR findings of roots A, B and of U (a child of P), each seen absent with A and B present: each is
+    # split into one vector per parent (factorised), their scales multiplying the sub-row's weight (about 1e-330
+    # in all). A's and B's vectors go there too (they are conditioned) and U's multiply U's own tensor (it has a
+    # parent, so it stays in the contraction). Each vector is 1 at its parent's first state; the first 28 of
+    # U's are [1, 1e12], and their product overflows (1e336) before the other 27 ([1, 1e-12]) bring it back.
+    k = 55
+    findings = [f"F{i:02d}" for i in range(k)]
+    keep_u = [[1e-12, 1.0] if i < 28 else [1.0, 1e-12] for i in range(k)]  # P(absent) factor per U state
+    tables = {"A": [[0.6], [0.4]], "B": [[0.7], [0.3]], "P": [[0.3], [0.7]], "U": [[0.5, 0.5], [0.5, 0.5]]}
+    tables.update({"G": [[0.9, 0.2], [0.1, 0.8]]})
+    for f, u in zip(findings, keep_u, strict=True):
+        absent = 0.99 * np.einsum("a,b,u->abu", [1.0, 1e-3], [1.0, 1e-3], u).ravel()
+        tables[f] = [list(absent), list(1 - absent)]
+    edges = [(p, f) for f in findings for p in ("A", "B", "U")] + [("P", "U"), ("U", "G")]
+    model = network(edges, tables, dict.fromkeys(["A", "B", "P", "U", "G", *findings], 2))
+    engine = Engine(model)
+    assert set(findings) <= set(engine.plan_bits) and {"A", "B"} <= {*engine.plan_bits, *engine.enumerated}
+    codes = evidence_codes(engine, [{"A": 1, "B": 1, **dict.fromkeys(findings, 0)}])
+    found = engine.marginals(codes, ["U", "G"])
+    u = np.array([1e-12, 1.0]) / (1 + 1e-12)  # 28 findings favour U = 1, 27 U = 0
+    assert found["U"][0] == pytest.approx(u, rel=1e-12)
+    assert found["G"][0] == pytest.approx([0.9 * u[0] + 0.2 * u[1], 0.1 * u[0] + 0.8 * u[1]], rel=1e-12)
+
+
 def test_a_long_chain_whose_evidence_is_below_float64s_range() -> None:
     # a hidden chain H0 -> H1 -> ... of 1,100 nodes, each seen through a finding O_i: the contraction's steps carry
     # the small numbers (not a weight or a product of vectors), each rescaled; against forward-backward
@@ -475,6 +500,30 @@ def test_observed_inner_nodes_sliced_out_give_every_marginal(data: st.DataObject
     assert inner <= set(engine.plan_bits)
     codes = evidence_codes(engine, batch)
     found = engine.marginals(codes, engine.nodes)
+    for i, evidence in enumerate(batch):
+        for node in engine.nodes:
+            assert found[node][i] == pytest.approx(reference(model, evidence, node), abs=1e-10), (node, evidence)
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.data())
+def test_every_case_computed_scaled_gives_every_marginal(data: st.DataObject) -> None:
+    # The scaled run (execute.py) is what a case whose evidence is below float64's range gets: here every case,
+    # on any structure (conditioned, enumerated, hosted and sliced nodes, factorised and absorbed findings, with
+    # every inner node a plan bit), with its powers of two checked against the unscaled run's P(evidence).
+    model = data.draw(networks())
+    note(described(model))
+    batch = data.draw(st.lists(cases(model), min_size=1, max_size=6))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("model.inference.keys._SLICE_SAVES", -np.inf)
+        engine = Engine(model)
+    codes = evidence_codes(engine, batch)
+    plain, _ = engine.joint(codes, engine.nodes)
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("model.inference.engine._UNDERFLOW", np.inf)
+        scaled, shift = engine._scaled_joint(codes, list(engine.nodes))
+        found = engine.marginals(codes, engine.nodes)
+    assert np.ldexp(scaled[:, 0], shift) == pytest.approx(plain, rel=1e-12)
     for i, evidence in enumerate(batch):
         for node in engine.nodes:
             assert found[node][i] == pytest.approx(reference(model, evidence, node), abs=1e-10), (node, evidence)

@@ -99,9 +99,10 @@ _PLANS_KEPT = 2048
 # lock in such contractions, not in the Python around small ones. With two threads for every group, random cases
 # ran 1.5 times faster but alarm's light plans 0.81 times (the threads' contention for the lock).
 _THREAD_WORK = 2_000_000
-# A case whose P(evidence) comes out below this (or zero) is computed again scaled (execute.py): float64 holds
-# numbers down to 2.2e-308, and digits go below that; the margin covers an intermediate number smaller than the
-# answer, since a tensor's largest entry is at least the answer over the entries it is summed with.
+# A case whose P(evidence) comes out below this (or zero, or not finite: a product of vectors that overflowed on
+# the way) is computed again scaled (execute.py): float64 holds numbers down to 2.2e-308, and digits go below
+# that; the margin covers an intermediate number smaller than the answer, since a tensor's largest entry is at
+# least the answer over the entries it is summed with.
 _UNDERFLOW = 1e-250
 
 
@@ -209,7 +210,7 @@ class Engine(Tables, Encoding):
         offsets = np.cumsum([1] + [self.card[node] for node in nodes]).tolist()
         joint = self._expanded_joint(codes, nodes, offsets[-1])
         shift = np.zeros(len(codes), dtype=np.int64)
-        tiny = np.flatnonzero(~(joint[:, 0] >= _UNDERFLOW))
+        tiny = np.flatnonzero(~((joint[:, 0] >= _UNDERFLOW) & (joint[:, 0] < np.inf)))  # or overflowed
         if tiny.size:  # computed again scaled, without expanding findings (whose terms would cancel)
             powers = np.zeros(tiny.size, dtype=np.int64)
             joint[tiny] = self._plain_joint(codes[tiny], nodes, offsets[-1], powers)

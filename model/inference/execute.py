@@ -8,12 +8,13 @@ and this is the hot path.
 
 Scaled: a run that keeps each sub-row's numbers in float64's range however small P(evidence) is. A product of many
 probabilities (a root with a thousand observed children: 0.5 ** 1075 is 0 in float64, and below 2.2e-308 the
-numbers lose digits) underflows; scaled, every product of vectors, every step's result and the sub-row's weight
-are divided by a power of two per sub-row that brings its largest entry into [0.5, 1), the powers summed in the
-sub-row's shift (exact: only exponents change), and the gradient passed back through a step is divided by the
-same power. Every read then gives its joint divided by 2 ** shift, so their ratios, the answers, are exact. The
-engine runs a case scaled only when its P(evidence) came out below Engine._UNDERFLOW (or zero): each scaled
-operation costs a pass over its tensor.
+numbers lose digits) underflows, and a product of vectors can overflow; scaled, every step's result and the
+sub-row's weight are divided by a power of two per sub-row that brings its largest entry into [0.5, 1), each
+product of vectors keeps a power of two per entry until it is complete, the powers summed in the sub-row's shift
+(exact: only exponents change), and the gradient passed back through a step is divided by the same power. Every
+read then gives its joint divided by 2 ** shift, so their ratios, the answers, are exact. The engine runs a case
+scaled only when its P(evidence) came out below engine._UNDERFLOW, zero or not finite: each scaled operation
+costs a pass over its tensor.
 """
 
 from __future__ import annotations
@@ -47,6 +48,20 @@ def run_plan(
 
     With `shift` (one integer per case), the run is scaled (see the module's docstring): each case's row is
     written as its joint divided by 2 ** shift[case], so that its largest sub-row's P(evidence) is in [0.5, 1)."""
+    with np.errstate(over="ignore", invalid="ignore"):  # a case that overflows is run again scaled, quietly
+        _run(tables, plan, reads, codes, rows, nodes, joint, shift)
+
+
+def _run(
+    tables: Tables,
+    plan: Plan,
+    reads: Reads,
+    codes: np.ndarray,
+    rows: np.ndarray,
+    nodes: Sequence[str],
+    joint: np.ndarray,
+    shift: np.ndarray | None,
+) -> None:
     sub_rows, fixed = _expand(tables, plan, codes, rows)
     batch = max(16, _BATCH_BYTES // plan.bytes_per_sub_row)
     parts, shifts = [], []
@@ -244,21 +259,36 @@ def _factors(
     tables: Tables, leaf: Leaf, codes: np.ndarray, evidence: dict[str, np.ndarray], shift: np.ndarray | None = None
 ) -> dict[int, np.ndarray]:
     """The vectors that multiply a leaf's table besides its node's evidence, {axis of its scope: (states,
-    sub-rows)}: the prior times the evidence vector of each root it hosts, and each attached vector; scaled
-    after each product where `shift` is given (a thousand attached vectors can underflow), the powers added there.
+    sub-rows)}: the prior times the evidence vector of each root it hosts, and each attached vector.
 
     Every read of the leaf's contents goes through here, so the value and the joint read from it (see
     _absorbed_joint) multiply the same numbers. Vectors along one axis are multiplied together first: one
-    pass over the table per axis."""
+    pass over the table per axis. Scaled (`shift` given), each entry's product is kept as a mantissa and a power
+    of two as it goes, so that no order of the vectors under- or overflows (an attached vector is 1 at its
+    parent's first state and may be 1e12 at another: 28 of those overflow before 27 of 1e-12 bring them back),
+    and the sub-row's largest power is added to `shift` at the end."""
     along: dict[int, np.ndarray] = {}
     for root, axis in leaf.roots:
         along[axis] = tables.tables[root][:, None] * evidence.get(root, 1.0)
+    powers: dict[int, np.ndarray] = {}
     for child, position, axis in leaf.attached:
         vector = tables.factorised[child].vectors[position][codes[:, tables.index[child]]].T
         along[axis] = along[axis] * vector if axis in along else vector
         if shift is not None:
-            along[axis] = _scaled(along[axis], shift)
+            along[axis], power = np.frexp(along[axis])
+            powers[axis] = powers[axis] + power if axis in powers else power
+    for axis, power in powers.items():
+        top = _top_power(along[axis], power)
+        along[axis] = np.ldexp(along[axis], power - top)
+        shift += top
     return along
+
+
+def _top_power(mantissa: np.ndarray, power: np.ndarray) -> np.ndarray:
+    """Per sub-row (the last axis), the largest power of two among the entries that are not zero (0 if none)."""
+    lowest = np.iinfo(power.dtype).min
+    top = np.where(mantissa != 0, power, lowest).reshape(-1, power.shape[-1]).max(axis=0)
+    return np.where(top == lowest, 0, top)
 
 
 def _scaled(value: np.ndarray, shift: np.ndarray) -> np.ndarray:

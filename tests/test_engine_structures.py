@@ -401,6 +401,26 @@ def test_a_long_chain_whose_evidence_is_below_float64s_range() -> None:
             assert found[node][row] == pytest.approx(posterior[i], abs=1e-12), (row, node)
 
 
+def test_no_inner_node_is_searched_for_slicing_where_the_search_costs_too_much() -> None:
+    # a chain a -> b -> c -> d with findings: with every slice worth its plans, b and c are plan bits; where the
+    # search (a path search per inner node) would pass _SLICE_SEARCH, none is searched for, and answers hold
+    names = ["a", "b", "c", "d", "x", "y"]
+    edges = [("a", "b"), ("b", "c"), ("c", "d"), ("b", "x"), ("c", "y")]
+    rng = np.random.default_rng(5)
+    tables = {n: rng.dirichlet(np.ones(2), size=2 ** sum(1 for _, t in edges if t == n)).T.tolist() for n in names}
+    model = network(edges, tables, dict.fromkeys(names, 2))
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr("model.inference.keys._SLICE_SAVES", -np.inf)
+        assert {"b", "c"} <= set(Engine(model).plan_bits)
+        patch.setattr("model.inference.keys._SLICE_SEARCH", len(names) * 2 - 1)  # 2 inner nodes x 6 nodes = 12
+        engine = Engine(model)
+    assert not {"b", "c"} & set(engine.plan_bits)
+    evidence = {"b": 1, "d": 0, "x": 1}
+    found = engine.marginals(evidence_codes(engine, [evidence]), engine.nodes)
+    for node in names:
+        assert found[node][0] == pytest.approx(reference(model, evidence, node), abs=EXACT), node
+
+
 # --------------------------------------------------------------------------------------- random networks
 
 

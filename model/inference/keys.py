@@ -29,6 +29,13 @@ _PLAN_BITS = 62
 # to about 2x, and pathfinder (300,000; a slice saves at most 175,000) from 6x to 2.5x: there, the plans it
 # multiplies cost more than the arithmetic it saves.
 _SLICE_SAVES = 500_000
+# Finding those nodes costs a path search over the whole network for each inner node, and where there are many
+# the search takes longer than the slices save. Measured (first call with the build; later calls, rows/s), with
+# the search and without: munin (599 inner nodes of 1,041) 123 and 24 s, 11.2 and 10.8; munin2 90 and 17 s, 22.5
+# and 23.6; diabetes (335 of 413) 23 and 5 s, 21.9 and 22.1; pigs (155 of 441) 17 and 8 s, 83 and 95. Where the
+# search is cheap it can pay many times over: munin1 (121 of 186) 58.5 rows/s with it, 7.9 without. A network
+# whose inner nodes times nodes pass this is not searched: pigs (68,000) is not; andes (25,000) and munin1 are.
+_SLICE_SEARCH = 50_000
 # Each plan's batch pays a fixed Python overhead of 1-2 ms, and each plan a compilation of about 4 ms the
 # first time; its arithmetic costs some 12 us a sub-row. A group of cases with fewer sub-rows than this joins
 # a coarser plan that other cases of the call already run (see merged_keys); 512 and 1024 measured slower.
@@ -66,9 +73,11 @@ def choose_plan_bits(tables: Tables) -> tuple[tuple[str, ...], tuple[str, ...]]:
     enumerated = tuple(r for r in splittable if cost(every_root - {r}, frozenset()) > tables.card[r] * base)
     # An observed inner node (parents and children) may be sliced where that alone saves _SLICE_SAVES: none
     # where the whole contraction costs less (a long chain's thousand inner nodes, a path search each, took a
-    # minute to find that).
+    # minute to find that), and none searched for where the search would cost too much (_SLICE_SEARCH).
     unsliced = cost(frozenset(enumerated), frozenset())
-    inner = [n for n in tables.nodes if tables.parents[n] and tables.children[n]] if unsliced >= _SLICE_SAVES else []
+    inner = [n for n in tables.nodes if tables.parents[n] and tables.children[n]]
+    if unsliced < _SLICE_SAVES or len(inner) * len(tables.nodes) > _SLICE_SEARCH:
+        inner = []
     inner = [n for n in inner if unsliced - cost(*_simplified(tables, enumerated, [n])) >= _SLICE_SAVES]
     # The plan bits: every root that can be fixed and every childless node that can be split, so that an
     # observed root is always fixed and an unknown or factorising finding never couples its parents, and the

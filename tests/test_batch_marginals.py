@@ -94,7 +94,7 @@ def test_unknown_nodes_and_states_are_refused_by_name() -> None:
         batch_marginals(network, pd.DataFrame({"smoke": ["yes"]}), nodes=["lung", "cough"])
     with pytest.raises(TypeError, match="DataFrame"):
         batch_marginals(network, {"smoke": "yes"})  # type: ignore[arg-type]
-    for cell in (["yes"], {"yes": 1}, np.array(["yes"])):  # no state name, and no hashable value either
+    for cell in (["yes"], {"yes": 1}, np.array(["yes"]), ("yes", ["no"])):  # no state name, and not hashable
         with pytest.raises(ValueError, match=r"evidence column 'smoke': .* is not a state of 'smoke' \(yes, no\)"):
             batch_marginals(network, pd.DataFrame({"smoke": ["no", cell]}))
     # a string is iterable: it would have asked for the nodes 'a', 's', 'i', 'a'

@@ -121,8 +121,10 @@ def _codes(engine: Engine, evidence: pd.DataFrame) -> np.ndarray:
             raise ValueError(f"evidence column {name!r} is not a node of the network ({_some(sorted(engine.nodes))})")
         try:
             seen, values = pd.factorize(evidence[name], use_na_sentinel=True)
-        except TypeError:  # a value that cannot be hashed (a list, a dict) is no state name
-            value = next(v for v in evidence[name] if not isinstance(v, Hashable))
+        except TypeError:  # a value that cannot be hashed (a list, a dict, a tuple holding one) is no state name
+            value = next((v for v in evidence[name] if not _hashable(v)), None)
+            if value is None:
+                raise
             names = ", ".join(map(str, engine.states[name]))
             raise ValueError(f"evidence column {name!r}: {value!r} is not a state of {name!r} ({names})") from None
         states = {state: i for i, state in enumerate(engine.states[name])}
@@ -132,6 +134,14 @@ def _codes(engine: Engine, evidence: pd.DataFrame) -> np.ndarray:
             lookup[i] = _state_index(name, value, states, engine.states[name])
         codes[:, engine.index[name]] = lookup[seen]
     return codes
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
 
 
 def _state_index(node: Hashable, value: Any, states: dict[str, int], names: tuple[str, ...]) -> int:

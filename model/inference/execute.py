@@ -33,6 +33,7 @@ from model.inference.tables import Tables
 _BATCH_BYTES = 64 * 2**20
 
 
+@np.errstate(over="ignore", invalid="ignore")  # a case that overflows is run again scaled, quietly
 def run_plan(
     tables: Tables,
     plan: Plan,
@@ -48,20 +49,6 @@ def run_plan(
 
     With `shift` (one integer per case), the run is scaled (see the module's docstring): each case's row is
     written as its joint divided by 2 ** shift[case], so that its largest sub-row's P(evidence) is in [0.5, 1)."""
-    with np.errstate(over="ignore", invalid="ignore"):  # a case that overflows is run again scaled, quietly
-        _run(tables, plan, reads, codes, rows, nodes, joint, shift)
-
-
-def _run(
-    tables: Tables,
-    plan: Plan,
-    reads: Reads,
-    codes: np.ndarray,
-    rows: np.ndarray,
-    nodes: Sequence[str],
-    joint: np.ndarray,
-    shift: np.ndarray | None,
-) -> None:
     sub_rows, fixed = _expand(tables, plan, codes, rows)
     batch = max(16, _BATCH_BYTES // plan.bytes_per_sub_row)
     parts, shifts = [], []

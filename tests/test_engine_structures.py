@@ -510,18 +510,29 @@ def test_a_batch_of_a_random_network_equals_one_case_at_a_time(data: st.DataObje
 def test_observed_inner_nodes_sliced_out_give_every_marginal(data: st.DataObject) -> None:
     # Every node with parents and children a plan bit, however little slicing it saves: an observed one is
     # taken at its state (its table and its children's), and every node's marginal stays exact, in a batch too.
+    model, engine, batch, codes = slicing_everything(data)
+    inner = {n for n in engine.nodes if engine.parents[n] and engine.children[n]}
+    assert inner <= set(engine.plan_bits)
+    assert_every_marginal_is_pgmpys(model, batch, engine.marginals(codes, engine.nodes))
+
+
+def slicing_everything(data: st.DataObject) -> tuple[DiscreteBayesianNetwork, Engine, list[dict[str, int]], np.ndarray]:
+    """A random network, an engine for it with every inner node a plan bit however little slicing it saves, a
+    batch of its cases and their evidence array."""
     model = data.draw(networks())
     note(described(model))
     batch = data.draw(st.lists(cases(model), min_size=1, max_size=6))
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("model.inference.keys._SLICE_SAVES", -np.inf)
         engine = Engine(model)
-    inner = {n for n in engine.nodes if engine.parents[n] and engine.children[n]}
-    assert inner <= set(engine.plan_bits)
-    codes = evidence_codes(engine, batch)
-    found = engine.marginals(codes, engine.nodes)
+    return model, engine, batch, evidence_codes(engine, batch)
+
+
+def assert_every_marginal_is_pgmpys(
+    model: DiscreteBayesianNetwork, batch: list[dict[str, int]], found: dict[str, np.ndarray]
+) -> None:
     for i, evidence in enumerate(batch):
-        for node in engine.nodes:
+        for node in model.nodes():
             assert found[node][i] == pytest.approx(reference(model, evidence, node), abs=1e-10), (node, evidence)
 
 
@@ -531,19 +542,11 @@ def test_every_case_computed_scaled_gives_every_marginal(data: st.DataObject) ->
     # The scaled run (execute.py) is what a case whose evidence is below float64's range gets: here every case,
     # on any structure (conditioned, enumerated, hosted and sliced nodes, factorised and absorbed findings, with
     # every inner node a plan bit), with its powers of two checked against the unscaled run's P(evidence).
-    model = data.draw(networks())
-    note(described(model))
-    batch = data.draw(st.lists(cases(model), min_size=1, max_size=6))
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr("model.inference.keys._SLICE_SAVES", -np.inf)
-        engine = Engine(model)
-    codes = evidence_codes(engine, batch)
+    model, engine, batch, codes = slicing_everything(data)
     plain, _ = engine.joint(codes, engine.nodes)
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr("model.inference.engine._UNDERFLOW", np.inf)
         scaled, shift = engine._scaled_joint(codes, list(engine.nodes))
         found = engine.marginals(codes, engine.nodes)
     assert np.ldexp(scaled[:, 0], shift) == pytest.approx(plain, rel=1e-12)
-    for i, evidence in enumerate(batch):
-        for node in engine.nodes:
-            assert found[node][i] == pytest.approx(reference(model, evidence, node), abs=1e-10), (node, evidence)
+    assert_every_marginal_is_pgmpys(model, batch, found)

@@ -76,3 +76,19 @@ def test_the_app_benchmark_times_the_start_on_a_small_run() -> None:
         "of which the model's diagnosis (uncached)",
     ):
         assert medians[name] > 0, (name, result.stdout)
+
+
+def test_the_networks_benchmark_prints_a_row_of_figures_per_network() -> None:
+    command = [sys.executable, str(ROOT / "scripts" / "bench_networks.py"), "asia:60:6:3", "child:60:6:0"]
+    command += ["--runs", "1"]
+    result = subprocess.run(command, capture_output=True, text=True, check=False, cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    header, rule, *rows = result.stdout.splitlines()
+    columns = [cell.strip() for cell in header.strip("|").split("|")]
+    assert columns[0] == "network (nodes)" and "LazyPropagation build" in columns and len(rule.split("|")) == 11
+    assert [row.split("|")[1].strip() for row in rows] == ["asia (8)", "child (20)"]
+    for row in rows:
+        cells = dict(zip(columns, (cell.strip() for cell in row.strip("|").split("|")), strict=True))
+        assert cells["engine build"].endswith(" s") and cells["LazyPropagation build"].endswith(" s"), cells
+        assert float(cells["engine against the fastest peer"].rstrip("x").replace(",", "")) > 0, cells
+    assert rows[1].split("|")[8].strip() == "-"  # pgmpy skipped where asked to (VE_ROWS 0)

@@ -421,6 +421,39 @@ def test_no_inner_node_is_searched_for_slicing_where_the_search_costs_too_much()
         assert found[node][0] == pytest.approx(reference(model, evidence, node), abs=EXACT), node
 
 
+def test_plan_bits_are_compared_by_one_rule_where_the_comparisons_cost_too_much() -> None:
+    # roots r, s with two children each and findings x, y with two parents: 4 candidates x 6 nodes = 24; at or
+    # under _RANKING_SEARCH the comparisons search by paths.ELIMINATION_RULES ("size" first; these paths are too
+    # cheap for the others), over it by "growth" alone, and the answers hold either way
+    import model.inference.paths as paths
+
+    names = ["r", "s", "a", "b", "x", "y"]
+    edges = [("r", "a"), ("r", "b"), ("s", "a"), ("s", "b"), ("a", "x"), ("b", "x"), ("a", "y"), ("b", "y")]
+    rng = np.random.default_rng(7)
+    tables = {n: rng.dirichlet(np.ones(2), size=2 ** sum(1 for _, t in edges if t == n)).T.tolist() for n in names}
+    model = network(edges, tables, dict.fromkeys(names, 2))
+    searched: list[str] = []
+    search = paths.elimination_path
+
+    def spy(masks: list[int], cards: list[int], rule: str, sizes: dict[int, int]):  # type: ignore[no-untyped-def]
+        searched.append(rule)
+        return search(masks, cards, rule, sizes)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(paths, "elimination_path", spy)
+        patch.setattr("model.inference.keys._RANKING_SEARCH", 24)
+        Engine(model)
+        assert "size" in searched
+        searched.clear()
+        patch.setattr("model.inference.keys._RANKING_SEARCH", 23)
+        engine = Engine(model)
+    assert searched and set(searched) == {"growth"}
+    evidence = {"x": 1, "y": 0, "s": 1}
+    found = engine.marginals(evidence_codes(engine, [evidence]), engine.nodes)
+    for node in names:
+        assert found[node][0] == pytest.approx(reference(model, evidence, node), abs=EXACT), node
+
+
 # --------------------------------------------------------------------------------------- random networks
 
 

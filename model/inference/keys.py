@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterable, Sequence
 import numpy as np
 
 from model.inference.codes import UNKNOWN
+from model.inference.paths import ELIMINATION_RULES
 from model.inference.plans import cost as plan_cost
 from model.inference.tables import Tables
 
@@ -36,6 +37,16 @@ _SLICE_SAVES = 500_000
 # search is cheap it can pay many times over: munin1 (121 of 186) 58.5 rows/s with it, 7.9 without. A network
 # whose inner nodes times nodes pass this is not searched: pigs (68,000) is not; andes (25,000) and munin1 are.
 _SLICE_SEARCH = 50_000
+# Choosing the plan bits compares a path search over the whole network for each candidate (most twice), each by
+# the three elimination rules. Where candidates times nodes pass this, each comparison searches by one rule,
+# "growth" (the rule compiling tries first): pigs (188 candidates x 441 nodes), link and the munins. Measured,
+# three rules and one: choosing the bits, processor time, pigs 7.1-8.8 and 4.0-4.2 s, munin 14.4-15.3 and 5.3-6.7,
+# munin2 13.7-15.9 and 6.0-7.3; link's first call 38-40 and 17-20 s; later calls within the machine's noise
+# (pigs 62.6-70.4 and 62.3-67.9 rows/s, munin 11.3-12.1 and 10.3-11.6), link's 0.7-0.8 and 1.3-1.6. Under it the
+# three rules choose better bits: andes (49 x 223) built in 3.4-3.8 s and 1.9 s but ran 174-175 rows/s against
+# 159-165, and one rule alone would enumerate activity on the built-in network.
+_RANKING_SEARCH = 50_000
+_RANKING_RULES = ("growth",)
 # Each plan's batch pays a fixed Python overhead of 1-2 ms, and each plan a compilation of about 4 ms the
 # first time; its arithmetic costs some 12 us a sub-row. A group of cases with fewer sub-rows than this joins
 # a coarser plan that other cases of the call already run (see merged_keys); 512 and 1024 measured slower.
@@ -62,11 +73,13 @@ def choose_plan_bits(tables: Tables) -> tuple[tuple[str, ...], tuple[str, ...]]:
     splittable_leaves = [n for n in tables.factorised if len(tables.parents[n]) >= 2]
     every_root = frozenset(splittable)
     known: dict[tuple[frozenset[str], frozenset[str]], float] = {}
+    large = (len(splittable) + len(splittable_leaves)) * len(tables.nodes) > _RANKING_SEARCH
+    rules = _RANKING_RULES if large else ELIMINATION_RULES
 
     def cost(conditioned: frozenset[str], factorised: frozenset[str]) -> float:
         """plans.cost, once per pattern: an inner node worth slicing is costed again when the bits are ranked."""
         if (conditioned, factorised) not in known:
-            known[conditioned, factorised] = plan_cost(tables, conditioned, factorised)
+            known[conditioned, factorised] = plan_cost(tables, conditioned, factorised, rules)
         return known[conditioned, factorised]
 
     base = cost(every_root, frozenset())

@@ -44,6 +44,7 @@ lr: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python scripts/bench.py
+	$(BIN)/python scripts/bench_networks.py --runs 1
 	bash scripts/ensure_chromium.sh
 	$(BIN)/python scripts/bench_app.py
 

@@ -40,7 +40,7 @@ NETWORKS = [
     ("hepar2", 200),
     ("win95pts", 150),
 ]
-SLOW = [("water", 40), ("mildew", 20), ("pathfinder", 100), ("andes", 40), ("pigs", 15)]
+SLOW = [("water", 40), ("mildew", 20), ("barley", 20), ("pathfinder", 100), ("andes", 40), ("pigs", 15), ("munin1", 6)]
 
 
 @functools.cache

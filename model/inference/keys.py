@@ -44,7 +44,7 @@ _SLICE_SEARCH = 50_000
 # munin2 13.7-15.9 and 6.0-7.3; link's first call 38-40 and 17-20 s; later calls within the machine's noise
 # (pigs 62.6-70.4 and 62.3-67.9 rows/s, munin 11.3-12.1 and 10.3-11.6), link's 0.7-0.8 and 1.3-1.6. Under it the
 # three rules choose better bits: andes (49 x 223) built in 3.4-3.8 s and 1.9 s but ran 174-175 rows/s against
-# 159-165, and one rule alone would enumerate activity on the built-in network.
+# 159-165; on the built-in network (40 x 91) "growth" alone would swap 7 plan bits ("size" enumerate activity).
 _RANKING_SEARCH = 50_000
 _RANKING_RULES = ("growth",)
 # Each plan's batch pays a fixed Python overhead of 1-2 ms, and each plan a compilation of about 4 ms the

@@ -16,6 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, note, settings
 from hypothesis import strategies as st
 
+from model.inference import paths
 from model.inference.engine import UNKNOWN, Engine
 from model.network.build import DiscreteBayesianNetwork, TabularCPD, eliminator
 
@@ -425,8 +426,6 @@ def test_plan_bits_are_compared_by_one_rule_where_the_comparisons_cost_too_much(
     # roots r, s with two children each and findings x, y with two parents: 4 candidates x 6 nodes = 24; at or
     # under _RANKING_SEARCH the comparisons search by paths.ELIMINATION_RULES ("size" first; these paths are too
     # cheap for the others), over it by "growth" alone, and the answers hold either way
-    import model.inference.paths as paths
-
     names = ["r", "s", "a", "b", "x", "y"]
     edges = [("r", "a"), ("r", "b"), ("s", "a"), ("s", "b"), ("a", "x"), ("b", "x"), ("a", "y"), ("b", "y")]
     rng = np.random.default_rng(7)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from model.inference.paths import COMPILE_CHEAP_PATH, COMPILE_RULES, ELIMINATION_RULES, cheapest_path
+from model.inference.paths import CHEAP_PATH, COMPILE_CHEAP_PATH, COMPILE_RULES, ELIMINATION_RULES, cheapest_path
 from model.inference.tables import Tables
 
 # A product that sums nothing is multiplied in the einsum of the step that consumes it, three tensors at most (numpy
@@ -93,17 +93,15 @@ class Plan:
 def greedy_path(
     tables: Tables,
     scopes: Sequence[tuple[str, ...]],
-    compiling: bool = False,
     rules: tuple[str, ...] = ELIMINATION_RULES,
+    cheap: int = CHEAP_PATH,
 ) -> tuple[list[tuple[int, ...]], float]:
-    """The cheapest variable elimination order (cheapest_path) for these scopes by `rules`: its groups of tensor
-    ids (see elimination_path), and its operation count per sub-row; by paths.COMPILE_RULES when `compiling`."""
+    """The cheapest variable elimination order (cheapest_path, by `rules`, the others only from `cheap`
+    operations) for these scopes: its groups of tensor ids (see elimination_path), and its operation count per
+    sub-row. Compiling searches by paths.COMPILE_RULES from COMPILE_CHEAP_PATH (sketch_plan)."""
     if not scopes:
         return [], 0.0
-    if compiling:
-        path, cost = cheapest_path(*_masks(tables, scopes), COMPILE_RULES, COMPILE_CHEAP_PATH)
-    else:
-        path, cost = cheapest_path(*_masks(tables, scopes), rules)
+    path, cost = cheapest_path(*_masks(tables, scopes), rules, cheap)
     return path, float(cost)
 
 
@@ -175,7 +173,7 @@ class Sketch:
 def sketch_plan(tables: Tables, conditioned: frozenset[str], factorised: frozenset[str]) -> Sketch:
     """The leaves and contraction path of the plan with `conditioned` roots fixed and `factorised` nodes split."""
     leaves = tuple(_leaves(tables, conditioned, factorised))
-    path, operations = greedy_path(tables, [leaf.scope for leaf in leaves], compiling=True)
+    path, operations = greedy_path(tables, [leaf.scope for leaf in leaves], COMPILE_RULES, COMPILE_CHEAP_PATH)
     return Sketch(conditioned, factorised, leaves, tuple(path), operations)
 
 
@@ -188,7 +186,7 @@ def cost(
     """The operation count per sub-row of the contraction with `conditioned` roots fixed and `factorised` nodes
     split, by the path search's `rules`, without compiling it: what choosing the plan bits compares. Sharing
     plans compares the count of the plan that compile_plan would compile, sketch_plan's (keys.shared_keys)."""
-    return greedy_path(tables, [leaf.scope for leaf in _leaves(tables, conditioned, factorised)], rules=rules)[1]
+    return greedy_path(tables, [leaf.scope for leaf in _leaves(tables, conditioned, factorised)], rules)[1]
 
 
 def compile_plan(
